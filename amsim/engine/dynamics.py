@@ -1,0 +1,172 @@
+"""The time loop: synchronous updates of a batch of trials, with recorders and stop conditions.
+
+Shapes: ``patterns (S, P, N)`` (S independent pattern sets, or ``(P, N)`` for one), trials
+``(S, B, N)``.  Step ``t`` maps the state at time ``t-1`` to the state at time ``t``; time 0 is the
+initial state.
+
+Stop conditions (per trial; a stopped trial is frozen and the loop ends when every trial stopped):
+
+- ``fixed_point``: the update left the state unchanged (and no tie error occurred);
+- ``first_error``: the new state differs from the expected pattern, or a tie counted as an error;
+- ``sequence_complete``: every transition of the cycle so far was correct and the state is back at
+  the start pattern after P steps (implies ``first_error``).
+
+"Expected pattern" needs a start pattern index: ``xi^{start+t}`` for sequence models, ``xi^{start}``
+for auto-associative ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from amsim.engine.fields import field_signs
+from amsim.engine.patterns import diagnostic_overlaps
+from amsim.engine.ties import apply_signs
+from amsim.models.base import BinaryModel
+
+STOP_CONDITIONS = ("fixed_point", "first_error", "sequence_complete")
+
+
+@dataclass
+class Trajectory:
+    """What a run recorded.
+
+    Attributes
+    ----------
+    times : int64 (T_rec,)
+        The recorded times (0 = initial state, then every ``record_every`` steps, and the last step).
+    overlaps : float32 (T_rec, S, B, P) or None
+        Diagnostic overlaps ``m^mu(t) = (1/N) sum_i xi_i^mu S_i(t)`` (spec §1, self-included).
+    states : int8 (T_rec, S, B, N) or None
+        The recorded states.
+    errors : int32 (T, S, B) or None
+        Bit errors of step ``t = 1..T`` against the expected pattern (ties under the ``error``
+        policy count); None without a start pattern.
+    ties : int32 (T, S, B)
+        Exact ties ``h_i = 0`` at each step.
+    stopped_at : int64 (S, B)
+        The step at which each trial stopped (-1: it ran to the end).
+    final : int8 (S, B, N)
+        The last state of every trial.
+    """
+
+    times: np.ndarray
+    overlaps: np.ndarray | None
+    states: np.ndarray | None
+    errors: np.ndarray | None
+    ties: np.ndarray
+    stopped_at: np.ndarray
+    final: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return self.ties.shape[0]
+
+
+def synchronous_step(model, patterns, targets, states, backend, tie_policy, rng):
+    """One synchronous update ``S <- sgn(h)`` of int8 states ``(S, B, N)``; returns (states, tie_errors, ties)."""
+    signs = field_signs(states, patterns, targets, model.separation, backend)
+    new, tie_errors = apply_signs(signs, states, tie_policy, rng)
+    return new, tie_errors, signs == 0
+
+
+def run(
+    model: BinaryModel,
+    patterns: np.ndarray,
+    steps: int,
+    *,
+    start: int | None = 0,
+    initial: np.ndarray | None = None,
+    backend="numpy",
+    tie_policy: str = "error",
+    rng: np.random.Generator | None = None,
+    record_every: int = 1,
+    record_overlaps: bool = True,
+    record_states: bool = False,
+    stop: str | None = None,
+) -> Trajectory:
+    """Run ``steps`` synchronous updates.
+
+    Parameters
+    ----------
+    patterns : int8 (P, N) or (S, P, N)
+    start : index of the start pattern; the initial state of every trial is ``xi^start`` unless
+        ``initial`` is given.  Error counts and the error-based stop conditions need it.
+    initial : int8 (B, N) or (S, B, N), optional initial states (then ``start`` only defines the
+        expected patterns, or is None).
+    record_every : record overlaps / states every k steps (time 0 and the last step always).
+    stop : None or one of :data:`STOP_CONDITIONS`.
+    """
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    if record_every < 1:
+        raise ValueError(f"record_every must be >= 1, got {record_every}")
+    if stop is not None and stop not in STOP_CONDITIONS:
+        raise ValueError(f"unknown stop condition {stop!r}; expected one of {STOP_CONDITIONS}")
+    if stop in ("first_error", "sequence_complete") and start is None:
+        raise ValueError(f"stop condition {stop!r} needs a start pattern")
+    pats = patterns[None] if patterns.ndim == 2 else patterns
+    n_sets, n_patterns, n = pats.shape
+    if initial is None:
+        if start is None:
+            raise ValueError("give a start pattern or initial states")
+        state = pats[:, [start % n_patterns], :].copy()
+    else:
+        state = np.array(initial[None] if initial.ndim == 2 else initial, dtype=np.int8)
+    targets = model.targets(pats)
+    n_trials = state.shape[1]
+
+    times, overlaps, states = [0], [], []
+
+    def record():
+        if record_overlaps:
+            overlaps.append(diagnostic_overlaps(state, pats))
+        if record_states:
+            states.append(state.copy())
+
+    record()
+    errors = np.zeros((steps, n_sets, n_trials), np.int32) if start is not None else None
+    ties = np.zeros((steps, n_sets, n_trials), np.int32)
+    stopped_at = np.full((n_sets, n_trials), -1, np.int64)
+    active = np.ones((n_sets, n_trials), bool)
+    for t in range(1, steps + 1):
+        new, tie_errors, tied = synchronous_step(model, pats, targets, state, backend, tie_policy, rng)
+        new = np.where(active[..., None], new, state)
+        ties[t - 1] = np.where(active, tied.sum(-1), 0)
+        failed = np.zeros_like(active)
+        if errors is not None:
+            expected = pats[:, model.expected_index(start, t, n_patterns)][:, None, :]
+            bad = (new != expected) | tie_errors
+            errors[t - 1] = np.where(active, bad.sum(-1), 0)
+            failed = errors[t - 1] > 0
+        if stop == "fixed_point":
+            done = (new == state).all(-1) & ~tie_errors.any(-1)
+        elif stop == "first_error":
+            done = failed
+        elif stop == "sequence_complete":
+            done = failed | (t % n_patterns == 0)
+        else:
+            done = np.zeros_like(active)
+        newly = active & done
+        stopped_at[newly] = t
+        active &= ~done
+        state = new
+        last = t == steps or not active.any()
+        if t % record_every == 0 or last:
+            times.append(t)
+            record()
+        if not active.any():
+            errors = errors[:t] if errors is not None else None
+            ties = ties[:t]
+            break
+    return Trajectory(
+        times=np.array(times, np.int64),
+        overlaps=np.stack(overlaps) if record_overlaps else None,
+        states=np.stack(states) if record_states else None,
+        errors=errors,
+        ties=ties,
+        stopped_at=stopped_at,
+        final=state,
+    )

@@ -1,0 +1,66 @@
+"""Measurement primitives of the capacity experiments (spec §3.1, §4).
+
+- :func:`transition_errors`: teacher-forced, every transition at once: state xi^mu, compare the
+  update with its target (xi^{mu+1} for sequences, xi^mu for auto-association).
+- :func:`sequence_recall`: free-running recall from xi^1, stopping at the first error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from amsim.engine.dynamics import run, synchronous_step
+from amsim.models.base import BinaryModel
+
+
+def transition_errors(
+    model: BinaryModel, patterns: np.ndarray, backend="numpy", tie_policy: str = "error", rng=None
+) -> np.ndarray:
+    """Bit errors of every teacher-forced transition.
+
+    Parameters
+    ----------
+    patterns : int8 (P, N) or (S, P, N)
+
+    Returns
+    -------
+    int64 (P,) or (S, P): the number of neurons of ``T(xi^mu)`` that differ from the target of
+    pattern mu, ties counted as errors under the ``error`` policy.  Row ``P-1`` of a sequence model
+    is the wrap-around transition ``xi^P -> xi^1``.
+    """
+    pats = patterns[None] if patterns.ndim == 2 else patterns
+    targets = model.targets(pats)
+    new, tie_errors, _ = synchronous_step(model, pats, targets, pats, backend, tie_policy, rng)
+    errors = ((new != targets) | tie_errors).sum(-1)
+    return errors[0] if patterns.ndim == 2 else errors
+
+
+def sequence_recall(
+    model: BinaryModel,
+    patterns: np.ndarray,
+    steps: int | None = None,
+    backend="numpy",
+    tie_policy: str = "error",
+    rng=None,
+) -> dict[str, np.ndarray]:
+    """Run each sequence freely from xi^1 for ``steps`` updates (default P: the whole cycle, back to xi^1).
+
+    Returns
+    -------
+    dict with
+        ``first_error``: int64 (S,) or scalar, the step of the first wrong transition (-1 if none);
+        ``n_correct``: int64, the number of correct transitions before it (``steps`` if none);
+        ``success``: bool, no error in ``steps`` steps.
+    """
+    pats = patterns[None] if patterns.ndim == 2 else patterns
+    n_steps = pats.shape[1] if steps is None else steps
+    traj = run(
+        model, pats, n_steps, start=0, backend=backend, tie_policy=tie_policy, rng=rng,
+        record_overlaps=False, stop="first_error",
+    )
+    first_error = traj.stopped_at[:, 0]
+    n_correct = np.where(first_error > 0, first_error - 1, n_steps)
+    out = {"first_error": first_error, "n_correct": n_correct, "success": first_error < 0}
+    if patterns.ndim == 2:
+        out = {k: v[0] for k, v in out.items()}
+    return out
