@@ -35,9 +35,11 @@ def main(debug: bool) -> None:
 
 
 def _register() -> None:
+    from amsim.cli.pipeline import inspect, list_scenarios, replay, run, scan, show
     from amsim.cli.simulate import simulate
 
-    main.add_command(simulate)
+    for command in (run, scan, list_scenarios, show, inspect, replay, simulate):
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,45 @@
+"""Experiment kinds: what one task of a scenario computes.
+
+A kind is a module-level object with
+
+- ``name``: the scenario ``kind`` string;
+- ``Params``: a pydantic model of one task's parameters (validated before anything runs);
+- ``canonical(params) -> dict``: the plain parameters that identify a task (irrelevant ones dropped);
+- ``estimate_bytes(params) -> int``: memory one task needs at its peak;
+- ``run(task, backend) -> TaskResult``: the pure function of (parameters, seed) that computes it;
+- ``summary(result) -> dict``: a few scalars per task for tables and plots.
+
+Kinds are looked up by name with :func:`get_kind`; later kinds (capacity, ensembles, attention) plug in
+by adding an entry to :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: kind name -> module that defines ``KIND``
+KINDS = {
+    "trajectory": "amsim.experiments.trajectory",
+}
+
+
+@dataclass
+class TaskResult:
+    """What one task produced: arrays for HDF5 datasets and scalars for attributes.
+
+    ``arrays`` maps dataset names to numpy arrays (stored chunked and compressed); ``attrs`` maps
+    names to plain scalars or strings (stored as attributes).
+    """
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    attrs: dict[str, object] = field(default_factory=dict)
+
+
+def get_kind(name: str):
+    """The experiment kind called ``name``; ``ValueError`` naming the known kinds otherwise."""
+    if name not in KINDS:
+        raise ValueError(f"unknown experiment kind {name!r}; expected one of {', '.join(KINDS)}")
+    return importlib.import_module(KINDS[name]).KIND
