@@ -6,6 +6,7 @@ generator ``task_rng(seed, task_id)`` and the backend by name, so its result dep
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -18,7 +19,8 @@ from amsim.errors import AmsimError
 from amsim.experiments import get_kind
 
 #: seconds between checkpoints that merge the journal into the result file during long runs
-CHECKPOINT_SECONDS = 60.0
+#: (environment variable ``AMSIM_CHECKPOINT_SECONDS``; 0 merges after every task)
+CHECKPOINT_SECONDS = float(os.environ.get("AMSIM_CHECKPOINT_SECONDS", "60"))
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def run_plan(
                 status = "done"
             if progress is not None:
                 progress(job.task, status)
-            if time.monotonic() - last > CHECKPOINT_SECONDS:
+            if time.monotonic() - last >= CHECKPOINT_SECONDS:
                 store.checkpoint()
                 last = time.monotonic()
     finally:
