@@ -36,9 +36,10 @@ def main(debug: bool) -> None:
 
 def _register() -> None:
     from amsim.cli.pipeline import inspect, list_scenarios, replay, run, scan, show
+    from amsim.cli.plot import plot
     from amsim.cli.simulate import simulate
 
-    for command in (run, scan, list_scenarios, show, inspect, replay, simulate):
+    for command in (run, scan, list_scenarios, show, inspect, replay, plot, simulate):
         main.add_command(command)
 
 
