@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 from amsim.cli.common import BACKEND_CHOICE
 from amsim.errors import AmsimError
 
-EXECUTOR_CHOICE = click.Choice(["serial", "process"])
+EXECUTOR_CHOICE = click.Choice(["serial", "process", "dask"])
 
 
 def _console():
@@ -20,7 +21,7 @@ def _console():
     return Console()
 
 
-def execute(plan, output, backend, executor, workers, overwrite) -> None:
+def execute(plan, output, backend, executor, workers, overwrite, scheduler=None) -> None:
     """Run a plan with a progress bar, then print what was measured (shared by run and scan)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -29,6 +30,10 @@ def execute(plan, output, backend, executor, workers, overwrite) -> None:
     defaults = plan.scenario.run
     backend = backend or defaults.backend
     workers = workers or defaults.workers
+    if scheduler is not None:
+        executor = executor or "dask"
+    elif executor == "dask" and workers == 1 and defaults.workers == 1:
+        workers = os.cpu_count() or 1  # a local Dask cluster sized to the machine
     executor = executor or ("process" if workers > 1 else defaults.executor)
     out = Path(output or f"{plan.scenario.name}.h5")
     console = _console()
@@ -40,7 +45,8 @@ def execute(plan, output, backend, executor, workers, overwrite) -> None:
             bar.advance(progress_id)
 
         try:
-            report = run_plan(plan, out, backend, executor, workers, overwrite, progress=advance)
+            report = run_plan(plan, out, backend, executor, workers, overwrite, progress=advance,
+                              scheduler=scheduler)
         except KeyboardInterrupt:
             bar.stop()
             console.print(f"[yellow]interrupted[/]: finished tasks are saved in {out}; "
@@ -88,17 +94,20 @@ def print_summary(console, path) -> None:
 @click.argument("scenario", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Result file [default: NAME.h5].")
 @click.option("--backend", type=BACKEND_CHOICE, default=None, help="Override the scenario's backend.")
-@click.option("--executor", type=EXECUTOR_CHOICE, default=None, help="serial, or a local process pool.")
-@click.option("--workers", type=int, default=None, help="Worker processes (> 1 implies --executor process).")
+@click.option("--executor", type=EXECUTOR_CHOICE, default=None,
+              help="serial, a local process pool, or Dask distributed.")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes (> 1 implies --executor process; dask: local cluster size).")
+@click.option("--scheduler", default=None, help="Dask scheduler address tcp://HOST:PORT (implies dask).")
 @click.option("--overwrite", is_flag=True, help="Replace a result file of another scenario.")
-def run(scenario, output, backend, executor, workers, overwrite):
+def run(scenario, output, backend, executor, workers, scheduler, overwrite):
     """Run a scenario file or bundled scenario (default: the bundled 'default') into an HDF5 file.
 
     Rerunning into the same file skips finished tasks (resume).
     """
     from amsim.scenarios.loader import load_scenario
 
-    execute(load_scenario(scenario), output, backend, executor, workers, overwrite)
+    execute(load_scenario(scenario), output, backend, executor, workers, overwrite, scheduler)
 
 
 def _parse_values(text: str):
@@ -140,8 +149,9 @@ SCAN_PARAMS = ("model", "f", "d", "rule", "N", "P", "steps", "start", "tie_polic
 @click.option("--backend", type=BACKEND_CHOICE, default=None)
 @click.option("--executor", type=EXECUTOR_CHOICE, default=None)
 @click.option("--workers", type=int, default=None)
+@click.option("--scheduler", default=None, help="Dask scheduler address tcp://HOST:PORT.")
 @click.option("--overwrite", is_flag=True)
-def scan(reps, seed, name, output, save_scenario, backend, executor, workers, overwrite, **flags):
+def scan(reps, seed, name, output, save_scenario, backend, executor, workers, scheduler, overwrite, **flags):
     """Scan network sizes (or any parameter) straight from flags, e.g.
 
     amsim scan --model densenet --f poly --d 2 -N 20:100:20 --reps 5 -o scan.h5
@@ -172,7 +182,7 @@ def scan(reps, seed, name, output, save_scenario, backend, executor, workers, ov
     plan = parse_scenario(text, "amsim scan")
     if save_scenario:
         Path(save_scenario).write_text(text)
-    execute(plan, output, backend, executor, workers, overwrite)
+    execute(plan, output, backend, executor, workers, overwrite, scheduler)
 
 
 @click.command(name="list")

@@ -7,6 +7,12 @@ result file: the driver that iterates is its only writer.
 - ``serial``: in the driver process, in order.
 - ``process``: a local pool of ``workers`` processes (spawned, so no compiled-kernel thread pools
   are forked); each worker limits Numba to its share of the cores.
+- ``dask``: Dask distributed (the ``distributed`` extra).  Without ``scheduler`` it starts a local
+  cluster of ``workers`` single-threaded worker processes; with ``scheduler="tcp://HOST:PORT"`` it
+  connects to a running cluster (``dask scheduler`` / ``dask worker``, or dask-jobqueue).  A task
+  whose worker dies is rescheduled by Dask on another worker (up to
+  ``distributed.scheduler.allowed-failures`` times); results stream back one at a time and each is
+  released as soon as the driver has it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from multiprocessing import get_context
 
 from amsim.errors import AmsimError
 
-EXECUTORS = ("serial", "process")
+EXECUTORS = ("serial", "process", "dask")
 
 
 class SerialExecutor:
@@ -61,10 +67,57 @@ class ProcessExecutor:
                     future.cancel()
 
 
-def get_executor(name: str, workers: int):
+class DaskExecutor:
+    name = "dask"
+
+    def __init__(self, workers: int, scheduler: str | None = None):
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise AmsimError(
+                "the dask executor needs Dask distributed: pip install 'amsim[distributed]'"
+            ) from None
+        self.workers = workers
+        self.scheduler = scheduler
+
+    def _client(self):
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            try:
+                return Client(self.scheduler, timeout="10s"), None
+            except OSError as err:
+                raise AmsimError(f"cannot reach the Dask scheduler {self.scheduler}: {err}") from None
+        cluster = LocalCluster(
+            n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            env={"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // self.workers))},
+        )
+        return Client(cluster), cluster
+
+    def imap_unordered(self, fn, jobs):
+        from distributed import as_completed
+
+        client, cluster = self._client()
+        keys = [f"amsim-{job.task.task_id}" for job in jobs]
+        owner = dict(zip(keys, jobs))
+        try:
+            for future in as_completed(client.map(fn, jobs, key=keys, pure=False)):
+                job = owner.pop(future.key)
+                yield job, future.exception() if future.status == "error" else future.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def get_executor(name: str, workers: int, scheduler: str | None = None):
     """The executor ``name`` with ``workers`` workers (``process`` is chosen for workers > 1)."""
     if workers < 1:
         raise AmsimError(f"--workers must be >= 1, got {workers}")
+    if scheduler is not None and name != "dask":
+        raise AmsimError("--scheduler needs --executor dask")
+    if name == "dask":
+        return DaskExecutor(workers, scheduler)
     if name == "serial" and workers == 1:
         return SerialExecutor()
     if name in ("serial", "process"):

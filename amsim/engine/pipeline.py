@@ -83,7 +83,7 @@ def check_memory(plan: Plan, tasks: list[Task], workers: int) -> None:
 
 def run_plan(
     plan: Plan, out, backend: str = "auto", executor: str = "serial", workers: int = 1,
-    overwrite: bool = False, progress=None,
+    overwrite: bool = False, progress=None, scheduler: str | None = None,
 ) -> RunReport:
     """Run every unfinished task of ``plan`` into the file ``out``.
 
@@ -91,16 +91,18 @@ def run_plan(
     are merged into the file before the interrupt propagates.
     """
     resolved = get_backend(backend).name
+    pool = get_executor(executor, workers, scheduler)
     store = ResultStore(out, plan, backend=resolved, overwrite=overwrite)
     finished = store.finished()
     todo = [t for t in plan.tasks if t.task_id not in finished]
     report = RunReport(total=len(plan.tasks), skipped=len(plan.tasks) - len(todo))
-    check_memory(plan, todo, workers)
+    if scheduler is None:  # a remote cluster's memory is its workers', not ours
+        check_memory(plan, todo, workers)
     record = plan.scenario.record
     jobs = [Job(plan.scenario.kind, t, record, resolved) for t in todo]
     last = time.monotonic()
     try:
-        for job, outcome in get_executor(executor, workers).imap_unordered(execute_task, jobs):
+        for job, outcome in pool.imap_unordered(execute_task, jobs):
             if isinstance(outcome, BaseException):
                 message = f"{type(outcome).__name__}: {outcome}"
                 store.write(job.task, "failed", {}, {"error": message})

@@ -90,7 +90,7 @@ class RunDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["numpy", "numba", "auto"] = "auto"
-    executor: Literal["serial", "process"] = "serial"
+    executor: Literal["serial", "process", "dask"] = "serial"
     workers: int = Field(1, ge=1)
 
 
