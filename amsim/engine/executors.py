@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing import get_context
 
 from amsim.errors import AmsimError
@@ -38,8 +39,28 @@ class SerialExecutor:
                 yield job, err
 
 
-def _limit_threads(threads: int) -> None:
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_env(workers: int) -> dict[str, str]:
+    """Environment that limits each worker's Numba and BLAS threads to its share of the cores."""
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    return {name: threads for name in THREAD_VARIABLES}
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    """Set environment variables for processes started inside the block; restore them after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 class ProcessExecutor:
@@ -49,10 +70,8 @@ class ProcessExecutor:
         self.workers = workers
 
     def imap_unordered(self, fn, jobs):
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
-        with ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_limit_threads,
-            initargs=(threads,),
+        with environment(worker_env(self.workers)), ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn")
         ) as pool:
             pending = {pool.submit(fn, job): job for job in jobs}
             try:
@@ -90,7 +109,7 @@ class DaskExecutor:
                 raise AmsimError(f"cannot reach the Dask scheduler {self.scheduler}: {err}") from None
         cluster = LocalCluster(
             n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            env={"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // self.workers))},
+            env=worker_env(self.workers),
         )
         return Client(cluster), cluster
 
