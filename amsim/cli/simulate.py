@@ -30,6 +30,8 @@ def simulate(model, f, d, rule, n, p, steps, seed, start, backend, tie_policy):
     from rich.table import Table
 
     from amsim.engine.dynamics import run
+    from amsim.engine.fields import BLOCK_ELEMENTS
+    from amsim.engine.memory import field_core_bytes, require
     from amsim.engine.patterns import rademacher
     from amsim.engine.rng import task_rng
 
@@ -43,6 +45,7 @@ def simulate(model, f, d, rule, n, p, steps, seed, start, backend, tie_policy):
     if steps < 0:
         raise AmsimError(f"--steps must be >= 0, got {steps}")
     net = build_model(model, f, d, rule)
+    require(2 * n * p + field_core_bytes(1, 1, p, n, BLOCK_ELEMENTS), f"a network of N={n}, P={p}")
     rng = task_rng(seed)
     patterns = rademacher(rng, (p, n))
     traj = run(net, patterns, steps, start=start, backend=backend, tie_policy=tie_policy, rng=rng)

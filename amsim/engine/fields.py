@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from amsim.engine.memory import field_core_bytes, require
 from amsim.engine.separation import Separation
 
 AMBIGUOUS = 2
+
+#: Elements of one (states x patterns) float block; bounds the memory of a call to O(block + P N).
+BLOCK_ELEMENTS = 1 << 22
 
 
 def as_batched(states: np.ndarray, patterns: np.ndarray, targets: np.ndarray):
@@ -60,6 +64,7 @@ def field_signs(states, patterns, targets, separation: Separation, backend="nump
 
     impl = get_backend(backend) if isinstance(backend, str) else backend
     s3, p3, t3, flat = as_batched(states, patterns, targets)
+    require(field_core_bytes(*s3.shape[:2], *p3.shape[1:], BLOCK_ELEMENTS), "the field computation")
     codes = impl.field_codes(s3, p3, t3, separation)
     resolve_ambiguous(codes, s3, p3, t3, separation)
     return codes[0] if flat else codes

@@ -15,7 +15,7 @@ from amsim.engine.executors import get_executor
 from amsim.engine.plan import Plan, Task
 from amsim.engine.rng import task_rng
 from amsim.engine.store import ResultStore
-from amsim.errors import AmsimError
+from amsim.engine.memory import require
 from amsim.experiments import get_kind
 
 #: seconds between checkpoints that merge the journal into the result file during long runs
@@ -55,30 +55,13 @@ class RunReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 def check_memory(plan: Plan, tasks: list[Task], workers: int) -> None:
     """Refuse before allocating when the largest task, times the workers, cannot fit."""
     if not tasks:
         return
     record = plan.record()
     need = max(plan.kind.estimate_bytes(plan.params(t), record) for t in tasks)
-    free = available_memory()
-    if free is not None and need * workers > free:
-        raise AmsimError(
-            f"the largest task needs about {need / 2**30:.2f} GiB per worker "
-            f"({workers} workers), but only {free / 2**30:.2f} GiB are available"
-        )
+    require(need, f"the largest task of {plan.scenario.name!r} with {workers} worker(s)", copies=workers)
 
 
 def run_plan(

@@ -14,6 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from amsim.engine.dynamics import run
+from amsim.engine.fields import BLOCK_ELEMENTS
+from amsim.engine.memory import field_core_bytes
 from amsim.engine.patterns import rademacher
 from amsim.experiments import TaskResult
 from amsim.models import make_model
@@ -82,13 +84,12 @@ class TrajectoryKind:
         return out
 
     def estimate_bytes(self, params: Params, record: Record) -> int:
-        """Peak bytes: patterns and their float copies, one field block, the recorded arrays."""
+        """Peak bytes: patterns and targets, the field core for one state, the recorded arrays."""
         n, p = params.N, params.P
         steps = p if params.steps is None else params.steps
         saved = steps // record.every + 2
-        field_core = 3 * 8 * p * n + 6 * 8 * p  # float copies of patterns/targets, candidates
         recorders = saved * (4 * p * record.overlaps + n * record.states) + 8 * steps
-        return n * p + field_core + recorders
+        return 2 * n * p + field_core_bytes(1, 1, p, n, BLOCK_ELEMENTS) + recorders
 
     def run(self, params: Params, record: Record, rng: np.random.Generator, backend) -> TaskResult:
         """Draw the patterns and run; a pure function of (params, record, rng state)."""

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from amsim.engine.fields import AMBIGUOUS
+from amsim.engine.fields import AMBIGUOUS, BLOCK_ELEMENTS
 from amsim.engine.separation import Separation
-
-#: Elements of one (states x patterns) float block; bounds the memory of a call to O(block + P N).
-BLOCK_ELEMENTS = 1 << 22
 
 
 class NumpyBackend:
