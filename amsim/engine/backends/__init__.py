@@ -2,7 +2,8 @@
 
 ``numpy`` is the reference and always available; ``numba`` needs the numba package; ``auto`` picks the
 fastest available backend and logs its choice once.  Every backend implements
-``field_codes(states, patterns, targets, separation) -> int8 codes`` (see :mod:`amsim.engine.fields`).
+``term_field(states, patterns, targets, separation, overlap) -> (field, bound)`` (see
+:mod:`amsim.engine.fields`).
 """
 
 from __future__ import annotations
