@@ -37,9 +37,10 @@ def main(debug: bool) -> None:
 def _register() -> None:
     from amsim.cli.pipeline import inspect, list_scenarios, replay, run, scan, show
     from amsim.cli.plot import plot
+    from amsim.cli.rf import rf_simulate, rf_theory
     from amsim.cli.simulate import simulate
 
-    for command in (run, scan, list_scenarios, show, inspect, replay, plot, simulate):
+    for command in (run, scan, list_scenarios, show, inspect, replay, plot, simulate, rf_theory, rf_simulate):
         main.add_command(command)
 
 

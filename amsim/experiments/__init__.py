@@ -23,6 +23,7 @@ import numpy as np
 #: kind name -> module that defines ``KIND``
 KINDS = {
     "trajectory": "amsim.experiments.trajectory",
+    "rf_ensemble": "amsim.experiments.rf_ensemble",
 }
 
 

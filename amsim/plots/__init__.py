@@ -14,6 +14,7 @@ from amsim.errors import AmsimError
 #: experiment kind -> module with ``plot(results, task=None)``
 PLOTTERS = {
     "trajectory": "amsim.plots.trajectory",
+    "rf_ensemble": "amsim.plots.rf_ensemble",
 }
 
 
