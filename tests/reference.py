@@ -108,18 +108,18 @@ def field_signs(state, patterns, targets, f: str, d: int | None = None) -> list[
 
 
 def successor_targets(patterns) -> list[list[int]]:
-    """Targets of the sequence rule: row mu is xi^{mu+1}, periodic (row P-1 is xi^1)."""
+    """Targets of the sequence form: row mu is xi^{mu+1}, periodic (row P-1 is xi^1)."""
     p = len(patterns)
     return [_ints(patterns[(mu + 1) % p]) for mu in range(p)]
 
 
-def model_targets(patterns, rule: str) -> list[list[int]]:
+def model_targets(patterns, form: str) -> list[list[int]]:
     """Targets of ``auto`` (the patterns) or ``sequence`` (the periodic successors)."""
-    if rule == "auto":
+    if form == "auto":
         return [_ints(p) for p in patterns]
-    if rule == "sequence":
+    if form == "sequence":
         return successor_targets(patterns)
-    raise ValueError(rule)
+    raise ValueError(form)
 
 
 def step(state, patterns, targets, f: str, d: int | None = None) -> tuple[list[int], list[bool]]:
@@ -132,9 +132,9 @@ def step(state, patterns, targets, f: str, d: int | None = None) -> tuple[list[i
     return new, [s == 0 for s in signs]
 
 
-def transition_errors(patterns, rule: str, f: str, d: int | None = None) -> list[int]:
+def transition_errors(patterns, form: str, f: str, d: int | None = None) -> list[int]:
     """Bit errors of each teacher-forced transition ``xi^mu -> target^mu`` (ties are errors)."""
-    targets = model_targets(patterns, rule)
+    targets = model_targets(patterns, form)
     out = []
     for mu in range(len(patterns)):
         new, tied = step(patterns[mu], patterns, targets, f, d)
@@ -142,7 +142,7 @@ def transition_errors(patterns, rule: str, f: str, d: int | None = None) -> list
     return out
 
 
-def free_run(patterns, rule: str, f: str, d: int | None, steps: int, start: int = 0, initial=None):
+def free_run(patterns, form: str, f: str, d: int | None, steps: int, start: int = 0, initial=None):
     """Free synchronous run (tie policy ``error``) from ``initial`` (default ``xi^start``).
 
     Returns ``(states, errors, ties)``: the states S(0..steps) and, for each step t = 1..steps, the
@@ -151,12 +151,12 @@ def free_run(patterns, rule: str, f: str, d: int | None, steps: int, start: int 
     """
     p = len(patterns)
     pats = [_ints(x) for x in patterns]
-    targets = model_targets(pats, rule)
+    targets = model_targets(pats, form)
     state = pats[start % p] if initial is None else _ints(initial)
     states, errors, ties = [state], [], []
     for t in range(1, steps + 1):
         state, tied = step(state, pats, targets, f, d)
-        expected = pats[start % p] if rule == "auto" else pats[(start + t) % p]
+        expected = pats[start % p] if form == "auto" else pats[(start + t) % p]
         errors.append(sum((a != b) or x for a, b, x in zip(state, expected, tied)))
         ties.append(sum(tied))
         states.append(state)

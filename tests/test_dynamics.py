@@ -91,7 +91,7 @@ def one_bit_pair(n, k, bit_k):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("policy", TIE_POLICIES)
 @pytest.mark.parametrize(
-    "kwargs", [{"model": "hopfield"}, {"model": "densenet", "f": "exp", "d": None, "rule": "auto"}],
+    "kwargs", [{"model": "hopfield"}, {"model": "densenet", "f": "exp", "d": None, "form": "auto"}],
     ids=["hopfield", "exp-auto"],
 )
 def test_tie_policies_in_a_run(kwargs, policy, backend):
@@ -316,8 +316,8 @@ def test_sequence_recall_matches_reference(backend, seqnet_reference):
 @pytest.mark.parametrize(
     "kwargs,n",
     [({"model": "hopfield"}, 12), ({"model": "seqnet"}, 12),
-     ({"model": "densenet", "f": "poly", "d": 3, "rule": "auto"}, 8),
-     ({"model": "densenet", "f": "exp", "d": None, "rule": "sequence"}, 5)],
+     ({"model": "densenet", "f": "poly", "d": 3, "form": "auto"}, 8),
+     ({"model": "densenet", "f": "exp", "d": None, "form": "sequence"}, 5)],
     ids=["hopfield", "seqnet", "poly3-auto", "exp-seq"],
 )
 def test_transition_errors_equal_one_step_runs(kwargs, n, backend):

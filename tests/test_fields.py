@@ -23,11 +23,11 @@ MODELS = [
     ("hopfield", {"model": "hopfield"}),
     ("seqnet", {"model": "seqnet"}),
     *[
-        (f"poly{d}-{rule}", {"model": "densenet", "f": "poly", "d": d, "rule": rule})
+        (f"poly{d}-{form}", {"model": "densenet", "f": "poly", "d": d, "form": form})
         for d in (1, 2, 3, 5)
-        for rule in ("auto", "sequence")
+        for form in ("auto", "sequence")
     ],
-    *[(f"exp-{rule}", {"model": "densenet", "f": "exp", "d": None, "rule": rule}) for rule in ("auto", "sequence")],
+    *[(f"exp-{form}", {"model": "densenet", "f": "exp", "d": None, "form": form}) for form in ("auto", "sequence")],
 ]
 MODEL_IDS = [m[0] for m in MODELS]
 
@@ -72,11 +72,11 @@ def test_random_small_cases_equal_reference(model_index, n):
         patterns = pm1(rng, (p, n))
         targets = model.targets(patterns)
         # amsim's targets must be the spec's (auto: xi^mu; sequence: periodic successor)
-        assert np.array_equal(targets, np.array(ref.model_targets(patterns, model.rule)))
+        assert np.array_equal(targets, np.array(ref.model_targets(patterns, model.form)))
         states = probe_states(rng, patterns)
         want_steps = [ref.step(s, patterns, targets, f, d) for s in states]  # (new state, tied)
         want = np.array([[0 if tied else v for v, tied in zip(*w)] for w in want_steps])  # signs
-        want_errors = ref.transition_errors(patterns, model.rule, f, d)
+        want_errors = ref.transition_errors(patterns, model.form, f, d)
         for backend in BACKENDS:
             msg = f"{backend} N={n} P={p}"
             # the synchronous step (tie policy 'error'): new states, tie flags, tie errors; it is
@@ -114,7 +114,7 @@ def test_batched_pattern_sets_equal_reference(kwargs, backend):
     errors = transition_errors(model, patterns, backend)
     assert errors.shape == (s_sets, p)
     for s in range(s_sets):
-        np.testing.assert_array_equal(errors[s], ref.transition_errors(patterns[s], model.rule, f, d))
+        np.testing.assert_array_equal(errors[s], ref.transition_errors(patterns[s], model.form, f, d))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_polynomial_beyond_int64_random():
     assert p * (n - 1) ** d >= 2**62
     rng = np.random.default_rng(12)
     patterns = pm1(rng, (p, n))
-    model = make_model("densenet", f="poly", d=d, rule="sequence")
+    model = make_model("densenet", f="poly", d=d, form="sequence")
     targets = model.targets(patterns)
     states = probe_states(rng, patterns, n_random=3)
     want = reference_signs(states, patterns, targets, "poly", d)
@@ -322,10 +322,10 @@ def test_polynomial_beyond_int64_near_cancellation(backend):
     [
         {"model": "hopfield"},
         {"model": "seqnet"},
-        {"model": "densenet", "f": "poly", "d": 2, "rule": "sequence"},
-        {"model": "densenet", "f": "poly", "d": 3, "rule": "auto"},
-        {"model": "densenet", "f": "exp", "d": None, "rule": "sequence"},
-        {"model": "densenet", "f": "exp", "d": None, "rule": "auto"},
+        {"model": "densenet", "f": "poly", "d": 2, "form": "sequence"},
+        {"model": "densenet", "f": "poly", "d": 3, "form": "auto"},
+        {"model": "densenet", "f": "exp", "d": None, "form": "sequence"},
+        {"model": "densenet", "f": "exp", "d": None, "form": "auto"},
     ],
     ids=["hopfield", "seqnet", "poly2-seq", "poly3-auto", "exp-seq", "exp-auto"],
 )

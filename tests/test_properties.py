@@ -23,9 +23,9 @@ BACKENDS = ["numpy"]
 MODEL_KWARGS = [
     {"model": "hopfield"},
     {"model": "seqnet"},
-    *[{"model": "densenet", "f": "poly", "d": d, "rule": r} for d in (1, 2, 3, 4) for r in ("auto", "sequence")],
-    {"model": "densenet", "f": "exp", "d": None, "rule": "auto"},
-    {"model": "densenet", "f": "exp", "d": None, "rule": "sequence"},
+    *[{"model": "densenet", "f": "poly", "d": d, "form": r} for d in (1, 2, 3, 4) for r in ("auto", "sequence")],
+    {"model": "densenet", "f": "exp", "d": None, "form": "auto"},
+    {"model": "densenet", "f": "exp", "d": None, "form": "sequence"},
 ]
 PROPERTY_SETTINGS = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
@@ -37,7 +37,7 @@ def build(kwargs):
     return make_model(kwargs.pop("model"), **kwargs)
 
 
-AUTO_KWARGS = [k for k in MODEL_KWARGS if build(k).rule == "auto"]
+AUTO_KWARGS = [k for k in MODEL_KWARGS if build(k).form == "auto"]
 
 
 def pm1_arrays(shape):
@@ -84,7 +84,7 @@ def test_state_flip_alone_multiplies_signs_by_parity_of_d(d, backend, net):
     """S -> -S with the patterns fixed sends R -> -R, so f(m) = m^d -> (-1)^d m^d: even d leaves every
     field sign unchanged (x^d is even), odd d flips every sign (ties stay ties)."""
     patterns, states = net
-    model = make_model("densenet", f="poly", d=d, rule="sequence")
+    model = make_model("densenet", f="poly", d=d, form="sequence")
     targets = model.targets(patterns)
     a = field_signs(states, patterns, targets, model.separation, backend)
     b = field_signs(-states, patterns, targets, model.separation, backend)
@@ -120,7 +120,7 @@ def test_pattern_order_does_not_matter(model_index, backend, net, perm_seed):
     perm = np.random.default_rng(perm_seed).permutation(len(patterns))
     targets = model.targets(patterns)
     base = field_signs(states, patterns, targets, model.separation, backend)
-    if model.rule == "auto":
+    if model.form == "auto":
         permuted = field_signs(states, patterns[perm], model.targets(patterns[perm]), model.separation, backend)
     else:
         permuted = field_signs(states, patterns[perm], targets[perm], model.separation, backend)

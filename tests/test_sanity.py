@@ -20,7 +20,7 @@ TRIALS = 100
 def recall_successes(p: int, seed: int) -> int:
     """Whole-cycle free recall (P steps from xi^1, wrap-around included) of TRIALS independent
     pattern sets, batched as (S, P, N)."""
-    model = make_model("densenet", f="poly", d=2, rule="sequence")
+    model = make_model("densenet", f="poly", d=2, form="sequence")
     patterns = rademacher(np.random.default_rng(seed), (TRIALS, p, N))
     out = sequence_recall(model, patterns, backend="numba")
     assert out["success"].shape == (TRIALS,)
@@ -37,7 +37,7 @@ def test_recall_succeeds_well_below_sequence_capacity():
     would be negligible; the margin is there only to keep the test robust, not because failures
     are expected (a broken engine fails almost every trial here, or none at the next test).
     """
-    model = make_model("densenet", f="poly", d=2, rule="sequence")
+    model = make_model("densenet", f="poly", d=2, form="sequence")
     p = round(model.sequence_capacity(N) / 4)
     assert p == 30
     assert recall_successes(p, seed=101) >= 95
@@ -51,7 +51,7 @@ def test_recall_fails_well_above_transition_capacity():
     ~ (1 - 0.067)^100 ~ 1e-3, and the whole cycle of 1448 transitions essentially never: the
     expected number of successes is << 0.1 and 6 or more has probability < 1e-15.
     """
-    model = make_model("densenet", f="poly", d=2, rule="sequence")
+    model = make_model("densenet", f="poly", d=2, form="sequence")
     p = round(4 * model.transition_capacity(N))
     assert p == 1448
     assert recall_successes(p, seed=202) <= 5

@@ -89,7 +89,7 @@ def test_polynomial_laws_equal_formula(n, d):
     assert math.isclose(polynomial_sequence_capacity(n, d), ps_poly(n, d), rel_tol=EXACT)
     # pitfall 4: P_T / P_S = d + 1 for the polynomial laws
     assert math.isclose(polynomial_transition_capacity(n, d) / polynomial_sequence_capacity(n, d), d + 1, rel_tol=EXACT)
-    model = make_model("densenet", f="poly", d=d, rule="sequence")
+    model = make_model("densenet", f="poly", d=d, form="sequence")
     assert math.isclose(model.transition_capacity(n), pt_poly(n, d), rel_tol=EXACT)
     assert math.isclose(model.sequence_capacity(n), ps_poly(n, d), rel_tol=EXACT)
 
@@ -101,8 +101,8 @@ def test_exponential_laws_equal_formula(n):
     # pitfall 4: P_T / P_S = N ln beta / ln N
     ratio = exponential_transition_capacity(n) / exponential_sequence_capacity(n)
     assert math.isclose(ratio, n * math.log(beta) / math.log(n), rel_tol=EXACT)
-    for rule in ("auto", "sequence"):
-        model = make_model("densenet", f="exp", d=None, rule=rule)
+    for form in ("auto", "sequence"):
+        model = make_model("densenet", f="exp", d=None, form=form)
         assert math.isclose(model.transition_capacity(n), pt_exp(n), rel_tol=EXACT)
         assert math.isclose(model.sequence_capacity(n), ps_exp(n), rel_tol=EXACT)
 

@@ -10,9 +10,9 @@ BACKEND_CHOICE = click.Choice(["numpy", "numba", "auto"])
 
 
 def model_options(func):
-    """The options that choose a binary model: ``--model``, ``--f``, ``--d``, ``--rule``."""
+    """The options that choose a binary model: ``--model``, ``--f``, ``--d``, ``--form``."""
     func = click.option(
-        "--rule", type=click.Choice(["sequence", "auto"]), default=None,
+        "--form", type=click.Choice(["sequence", "auto"]), default=None,
         help="densenet only: sequence (xi^mu -> xi^mu+1, default) or auto-associative.",
     )(func)
     func = click.option("--d", "d", type=int, default=2, show_default=True, help="Polynomial degree.")(func)
@@ -27,18 +27,18 @@ def model_options(func):
     return func
 
 
-def build_model(model: str, f: str, d: int, rule: str | None):
+def build_model(model: str, f: str, d: int, form: str | None):
     """The model chosen by :func:`model_options`; bad parameters raise :class:`AmsimError`."""
     from amsim.models import make_model
 
     try:
         if model != "densenet":
             return make_model(model)
-        return make_model("densenet", f=f, d=d if f == "poly" else None, rule=rule or "sequence")
+        return make_model("densenet", f=f, d=d if f == "poly" else None, form=form or "sequence")
     except ValueError as err:
         raise AmsimError(str(err)) from None
 
 
 def describe(net) -> str:
     """A short human name of a model, e.g. ``densenet poly(d=2) sequence``."""
-    return f"{net.name} {net.separation.label} {net.rule}"
+    return f"{net.name} {net.separation.label} {net.form}"

@@ -127,14 +127,14 @@ def _scalar(text: str):
     return text
 
 
-SCAN_PARAMS = ("model", "f", "d", "rule", "N", "P", "steps", "start", "tie_policy", "stop")
+SCAN_PARAMS = ("model", "f", "d", "form", "N", "P", "steps", "start", "tie_policy", "stop")
 
 
 @click.command()
 @click.option("--model", default="densenet", show_default=True)
 @click.option("--f", "f", default="poly", show_default=True)
 @click.option("--d", "d", default="2", show_default=True)
-@click.option("--rule", default="sequence", show_default=True)
+@click.option("--form", default="sequence", show_default=True)
 @click.option("-N", "N", required=True, help="e.g. 100, 20,40,80 or 20:100:20 (stop included).")
 @click.option("-P", "P", default="20", show_default=True)
 @click.option("--steps", default=None, help="[default: P]")

@@ -20,7 +20,7 @@ from amsim.errors import AmsimError
     "--tie-policy", type=click.Choice(["error", "keep", "plus", "random"]), default="error",
     show_default=True,
 )
-def simulate(model, f, d, rule, n, p, steps, seed, start, backend, tie_policy):
+def simulate(model, f, d, form, n, p, steps, seed, start, backend, tie_policy):
     """Run one network from a stored pattern and print, per step, the pattern it is on.
 
     Example: amsim simulate --model densenet --f poly --d 2 -N 100 -P 50 --steps 60 --seed 1
@@ -44,7 +44,7 @@ def simulate(model, f, d, rule, n, p, steps, seed, start, backend, tie_policy):
     steps = p if steps is None else steps
     if steps < 0:
         raise AmsimError(f"--steps must be >= 0, got {steps}")
-    net = build_model(model, f, d, rule)
+    net = build_model(model, f, d, form)
     require(2 * n * p + field_core_bytes(1, 1, p, n, BLOCK_ELEMENTS), f"a network of N={n}, P={p}")
     rng = task_rng(seed)
     patterns = rademacher(rng, (p, n))

@@ -29,7 +29,7 @@ class Params(BaseModel):
     model: Literal["hopfield", "seqnet", "densenet"] = "densenet"
     f: Literal["poly", "exp"] = "poly"
     d: int = Field(2, ge=1, description="polynomial degree (densenet, f = 'poly')")
-    rule: Literal["sequence", "auto"] = "sequence"
+    form: Literal["sequence", "auto"] = "sequence"
     N: int = Field(ge=2, description="number of neurons")
     P: int = Field(ge=1, description="number of stored patterns")
     steps: int | None = Field(None, ge=0, description="synchronous steps (default: P)")
@@ -73,7 +73,7 @@ class TrajectoryKind:
     def model(params: Params):
         if params.model != "densenet":
             return make_model(params.model)
-        return make_model("densenet", f=params.f, d=params.d if params.f == "poly" else None, rule=params.rule)
+        return make_model("densenet", f=params.f, d=params.d if params.f == "poly" else None, form=params.form)
 
     def canonical(self, params: Params) -> dict:
         """Model parameters as the model states them (so ``d`` of a SeqNet does not split tasks)."""

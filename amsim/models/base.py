@@ -2,7 +2,7 @@
 
 ``h_i = sum_mu target_i^mu f(m_i^mu)``, ``S <- sgn(h)``; a model chooses
 
-1. ``rule``: ``auto`` (target xi^mu, fixed points) or ``sequence`` (target xi^{mu+1}, periodic
+1. ``form``: ``auto`` (target xi^mu, fixed points) or ``sequence`` (target xi^{mu+1}, periodic
    successor: the targets are the patterns rolled by one row, spec §1);
 2. ``separation``: the function f (:mod:`amsim.engine.separation`);
 3. the update schedule (synchronous, with a tie policy; :mod:`amsim.engine.ties`).
@@ -19,8 +19,8 @@ import numpy as np
 
 from amsim.engine.separation import Separation
 
-Rule = Literal["auto", "sequence"]
-RULES = ("auto", "sequence")
+Form = Literal["auto", "sequence"]
+FORMS = ("auto", "sequence")
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,20 @@ class BinaryModel:
 
     name: ClassVar[str] = ""
 
-    rule: Rule
+    form: Form
     separation: Separation
 
     def __post_init__(self):
-        if self.rule not in RULES:
-            raise ValueError(f"rule must be one of {RULES}, got {self.rule!r}")
+        if self.form not in FORMS:
+            raise ValueError(f"form must be one of {FORMS}, got {self.form!r}")
 
     def targets(self, patterns: np.ndarray) -> np.ndarray:
         """Target array of the same shape ``(..., P, N)``: row mu is the target of pattern mu."""
-        return patterns if self.rule == "auto" else np.roll(patterns, -1, axis=-2)
+        return patterns if self.form == "auto" else np.roll(patterns, -1, axis=-2)
 
     def expected_index(self, start: int, step: int, n_patterns: int) -> int:
         """Index of the pattern the network should be in after ``step`` updates from pattern ``start``."""
-        return start if self.rule == "auto" else (start + step) % n_patterns
+        return start if self.form == "auto" else (start + step) % n_patterns
 
     def transition_capacity(self, n: int) -> float:
         """Theory of the transition capacity P_T(N) (fixed-point capacity for ``auto``)."""

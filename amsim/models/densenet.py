@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amsim.engine.separation import Exponential, Polynomial, make_separation
-from amsim.models.base import BinaryModel, Rule
+from amsim.models.base import BinaryModel, Form
 from amsim.models.theory import (
     exponential_sequence_capacity,
     exponential_transition_capacity,
@@ -26,9 +26,9 @@ class DenseNet(BinaryModel):
 
     name = "densenet"
 
-    def __init__(self, f: str = "poly", d: int | None = 2, rule: Rule = "sequence"):
+    def __init__(self, f: str = "poly", d: int | None = 2, form: Form = "sequence"):
         separation = make_separation(f, d if f == "poly" else None)
-        BinaryModel.__init__(self, rule=rule, separation=separation)
+        BinaryModel.__init__(self, form=form, separation=separation)
 
     @property
     def f(self) -> str:
@@ -51,7 +51,7 @@ class DenseNet(BinaryModel):
         return polynomial_sequence_capacity(n, self.d)
 
     def params(self):
-        out = {"model": self.name, "f": self.f, "rule": self.rule}
+        out = {"model": self.name, "f": self.f, "form": self.form}
         if self.d is not None:
             out["d"] = self.d
         return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from amsim.engine.separation import Polynomial, Separation
-from amsim.models.base import BinaryModel, Rule
+from amsim.models.base import BinaryModel, Form
 from amsim.models.theory import hopfield_capacity_all_patterns, hopfield_capacity_one_pattern
 
 
@@ -38,7 +38,7 @@ class Hopfield(_Linear):
     """Classic auto-associative Hopfield network (patterns are fixed points)."""
 
     name = "hopfield"
-    rule: Rule = "auto"
+    form: Form = "auto"
 
 
 @dataclass(frozen=True)
@@ -46,4 +46,4 @@ class SeqNet(_Linear):
     """Temporally asymmetric Hebbian sequence network, ``xi^mu -> xi^{mu+1}``."""
 
     name = "seqnet"
-    rule: Rule = "sequence"
+    form: Form = "sequence"
