@@ -81,9 +81,7 @@ def test_random_small_cases_equal_reference(model_index, n):
             msg = f"{backend} N={n} P={p}"
             # the synchronous step (tie policy 'error'): new states, tie flags, tie errors; it is
             # field_signs + apply_signs, so the signs are the new states with 0 at the ties
-            new, tie_errors, ties = synchronous_step(
-                model, patterns[None], targets[None], states[None], backend, "error", None
-            )
+            new, tie_errors, ties = synchronous_step(model, patterns[None], [states[None]], backend, "error", None)
             assert new.dtype == np.int8 and new.shape == (1, *states.shape)
             np.testing.assert_array_equal(np.where(ties[0], 0, new[0]), want, err_msg=msg)
             np.testing.assert_array_equal(new[0], [w[0] for w in want_steps], err_msg=msg)

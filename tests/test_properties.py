@@ -68,9 +68,9 @@ def test_global_sign_flip_commutes_with_the_update(model_index, backend, net):
     model = build(MODEL_KWARGS[model_index])
     patterns, states = net
     pats, st3 = patterns[None], states[None]
-    new, tie_err, ties = synchronous_step(model, pats, model.targets(pats), st3, backend, "error", None)
+    new, tie_err, ties = synchronous_step(model, pats, [st3], backend, "error", None)
     neg = -pats
-    new_f, tie_err_f, ties_f = synchronous_step(model, neg, model.targets(neg), -st3, backend, "error", None)
+    new_f, tie_err_f, ties_f = synchronous_step(model, neg, [-st3], backend, "error", None)
     np.testing.assert_array_equal(new_f, -new)
     np.testing.assert_array_equal(ties_f, ties)
     np.testing.assert_array_equal(tie_err_f, tie_err)

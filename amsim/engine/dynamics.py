@@ -65,11 +65,50 @@ class Trajectory:
         return self.ties.shape[0]
 
 
-def synchronous_step(model, patterns, targets, states, backend, tie_policy, rng):
-    """One synchronous update ``S <- sgn(h)`` of int8 states ``(S, B, N)``; returns (states, tie_errors, ties)."""
-    signs = field_signs(states, patterns, targets, model.separation, backend)
-    new, tie_errors = apply_signs(signs, states, tie_policy, rng)
+def synchronous_step(model, patterns, history, backend, tie_policy, rng):
+    """One synchronous update ``S <- sgn(h)`` of ``history[0]`` (int8 ``(S, B, N)``).
+
+    Returns ``(states, tie_errors, ties)``.
+    """
+    signs = model.field_signs(history, patterns, backend)
+    new, tie_errors = apply_signs(signs, history[0], tie_policy, rng)
     return new, tie_errors, signs == 0
+
+
+def asynchronous_sweep(model, patterns, history, backend, tie_policy, rng):
+    """One sweep of single-neuron updates in a random order per trial (drawn from ``rng``).
+
+    Neuron ``order[k]`` of each trial is updated from the state left by the previous ``k`` updates.
+    The reference implementation evaluates the full field before each single update: ``O(N^2 P)`` per
+    sweep.  Returns ``(states, tie_errors, ties)`` like :func:`synchronous_step`.
+    """
+    if rng is None:
+        raise ValueError("asynchronous updates need a random generator for the update order")
+    state = history[0].copy()
+    order = np.argsort(rng.random(state.shape), axis=-1)  # (S, B, N): a permutation per trial
+    tie_errors = np.zeros(state.shape, bool)
+    ties = np.zeros(state.shape, bool)
+    for k in range(state.shape[-1]):
+        neuron = order[..., k : k + 1]
+        signs = np.take_along_axis(model.field_signs([state, *history[1:]], patterns, backend), neuron, -1)
+        new, tie_error = apply_signs(signs, np.take_along_axis(state, neuron, -1), tie_policy, rng)
+        np.put_along_axis(state, neuron, new, -1)
+        np.put_along_axis(tie_errors, neuron, tie_error, -1)
+        np.put_along_axis(ties, neuron, signs == 0, -1)
+    return state, tie_errors, ties
+
+
+SCHEDULES = {"sync": synchronous_step, "async": asynchronous_sweep}
+
+
+def initial_history(model, patterns, state, start):
+    """``[state, earlier states...]``: the pre-history is ``xi^{start-1}`` (``xi^P`` before ``xi^1``,
+    spec §1) when the run starts at a pattern, else the initial state itself."""
+    if model.history_length == 1:
+        return [state]
+    before = state if start is None else patterns[:, [(start - 1) % patterns.shape[1]]]
+    before = np.broadcast_to(before, state.shape).astype(np.int8)
+    return [state] + [before] * (model.history_length - 1)
 
 
 def run(
@@ -86,6 +125,7 @@ def run(
     record_overlaps: bool = True,
     record_states: bool = False,
     stop: str | None = None,
+    schedule: str = "sync",
 ) -> Trajectory:
     """Run ``steps`` synchronous updates.
 
@@ -95,14 +135,18 @@ def run(
     start : index of the start pattern; the initial state of every trial is ``xi^start`` unless
         ``initial`` is given.  Error counts and the error-based stop conditions need it.
     initial : int8 (B, N) or (S, B, N), optional initial states (then ``start`` only defines the
-        expected patterns, or is None).
+        expected patterns, or is None); ``(B, N)`` starts every pattern set from the same states.
     record_every : record overlaps / states every k steps (time 0 and the last step always).
     stop : None or one of :data:`STOP_CONDITIONS`.
+    schedule : ``sync`` (all neurons at once, the default) or ``async`` (one step is one sweep of
+        single-neuron updates in random order, drawn from ``rng``).
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     if record_every < 1:
         raise ValueError(f"record_every must be >= 1, got {record_every}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of {tuple(SCHEDULES)}")
     if stop is not None and stop not in STOP_CONDITIONS:
         raise ValueError(f"unknown stop condition {stop!r}; expected one of {STOP_CONDITIONS}")
     if stop in ("first_error", "sequence_complete") and start is None:
@@ -115,7 +159,9 @@ def run(
         state = pats[:, [start % n_patterns], :].copy()
     else:
         state = np.array(initial[None] if initial.ndim == 2 else initial, dtype=np.int8)
-    targets = model.targets(pats)
+        state = np.ascontiguousarray(np.broadcast_to(state, (n_sets, *state.shape[1:])))
+    history = initial_history(model, pats, state, start)
+    update = SCHEDULES[schedule]
     n_trials = state.shape[1]
 
     times, overlaps, states = [0], [], []
@@ -132,7 +178,7 @@ def run(
     stopped_at = np.full((n_sets, n_trials), -1, np.int64)
     active = np.ones((n_sets, n_trials), bool)
     for t in range(1, steps + 1):
-        new, tie_errors, tied = synchronous_step(model, pats, targets, state, backend, tie_policy, rng)
+        new, tie_errors, tied = update(model, pats, history, backend, tie_policy, rng)
         new = np.where(active[..., None], new, state)
         ties[t - 1] = np.where(active, tied.sum(-1), 0)
         failed = np.zeros_like(active)
@@ -153,6 +199,7 @@ def run(
         stopped_at[newly] = t
         active &= ~done
         state = new
+        history = [state, *history[:-1]]
         last = t == steps or not active.any()
         if t % record_every == 0 or last:
             times.append(t)

@@ -26,11 +26,13 @@ def transition_errors(
     -------
     int64 (P,) or (S, P): the number of neurons of ``T(xi^mu)`` that differ from the target of
     pattern mu, ties counted as errors under the ``error`` policy.  Row ``P-1`` of a sequence model
-    is the wrap-around transition ``xi^P -> xi^1``.
+    is the wrap-around transition ``xi^P -> xi^1``.  A model with a delay kernel sees a history in
+    which the network has dwelt in xi^mu.
     """
     pats = patterns[None] if patterns.ndim == 2 else patterns
     targets = model.targets(pats)
-    new, tie_errors, _ = synchronous_step(model, pats, targets, pats, backend, tie_policy, rng)
+    history = [pats] * model.history_length  # each state has dwelt in its pattern
+    new, tie_errors, _ = synchronous_step(model, pats, history, backend, tie_policy, rng)
     errors = ((new != targets) | tie_errors).sum(-1)
     return errors[0] if patterns.ndim == 2 else errors
 
