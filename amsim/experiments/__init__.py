@@ -24,6 +24,9 @@ import numpy as np
 KINDS = {
     "trajectory": "amsim.experiments.trajectory",
     "rf_ensemble": "amsim.experiments.rf_ensemble",
+    "attention_init": "amsim.experiments.attention_init",
+    "attention_train": "amsim.experiments.attention_train",
+    "gated_dmft": "amsim.experiments.attention_gated",
 }
 
 

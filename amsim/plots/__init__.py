@@ -15,6 +15,9 @@ from amsim.errors import AmsimError
 PLOTTERS = {
     "trajectory": "amsim.plots.trajectory",
     "rf_ensemble": "amsim.plots.rf_ensemble",
+    "attention_init": "amsim.plots.attention_init",
+    "attention_train": "amsim.plots.attention_train",
+    "gated_dmft": "amsim.plots.attention_gated",
 }
 
 
