@@ -87,8 +87,8 @@ class DenseNet(BinaryModel):
 
         ``Phi`` is the discrete antiderivative ``Phi(r+1) - Phi(r-1) = f(r/(N-1))`` on integers of the
         parity of N, so flipping neuron i from s changes E by exactly ``s h_i``: an asynchronous
-        update never increases E (a tie keeps the bit and E).  For f(x) = x this is the classic
-        Hopfield energy up to constants.  ``states (..., B, N)``, ``patterns (..., P, N)`` -> ``(..., B)``.
+        update never increases E (a tie keeps the bit and E).  For f(x) = x this is half the classic
+        Hopfield energy, up to a constant.  ``states (..., B, N)``, ``patterns (..., P, N)`` -> ``(..., B)``.
         """
         if self.form != "auto" or self.rule != "hebbian" or self.overlap != "excluded":
             raise ValueError("an energy exists for auto-form Hebbian models with self-excluded overlaps")

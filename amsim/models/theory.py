@@ -55,3 +55,10 @@ def hopfield_capacity_one_pattern(n: float) -> float:
 def hopfield_capacity_all_patterns(n: float) -> float:
     """Classic Hopfield, all patterns fixed points: ``N / (4 ln N)`` (App. B, M = N P; McEliece et al.)."""
     return polynomial_sequence_capacity(n, 1)
+
+
+def bias_threshold(eps: float, d: int) -> float:
+    """Eq. (12): with pattern bias eps the polynomial DenseNet needs ``P < eps^-(2d+1) + 1``."""
+    if not 0 < eps <= 1:
+        raise ValueError(f"bias eps must lie in (0, 1], got {eps}")
+    return eps ** -(2 * d + 1) + 1
