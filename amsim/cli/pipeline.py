@@ -80,7 +80,7 @@ def print_summary(console, path) -> None:
     for task in plan.tasks:
         attrs = results.tasks.get(task.task_id, {}).get("attrs")
         if attrs is not None and attrs.get("status") == "done":
-            rows[tuple(task.params[k] for k in varying)].append(attrs)
+            rows[tuple(str(task.point[k]) for k in varying)].append(attrs)
     table = Table(title=f"{plan.scenario.name}: mean over repetitions", show_edge=False)
     for name in [*varying, "reps", *columns]:
         table.add_column(name, justify="right")
@@ -127,20 +127,24 @@ def _scalar(text: str):
     return text
 
 
-SCAN_PARAMS = ("model", "f", "d", "form", "N", "P", "steps", "start", "tie_policy", "stop")
+def parameter_options(func):
+    """One text option per trajectory parameter (``-N``, ``-P``, ``--tie-policy`` ...), each taking
+    a value, a list or a range; unset ones keep the schema's default (``-P`` defaults to 20 here)."""
+    from amsim.experiments.trajectory import Params
+
+    for name, info in reversed(Params.model_fields.items()):
+        flags = ["-" + name] if name in ("N", "P") else ["--" + name.replace("_", "-")]
+        text = (info.description or "").strip()
+        if name == "N":
+            func = click.option(*flags, name, required=True, help="e.g. 100, 20,40,80 or 20:100:20 (stop included).")(func)
+        else:
+            func = click.option(*flags, name, default="20" if name == "P" else None, help=text or None,
+                                show_default=name == "P")(func)
+    return func
 
 
 @click.command()
-@click.option("--model", default="densenet", show_default=True)
-@click.option("--f", "f", default="poly", show_default=True)
-@click.option("--d", "d", default="2", show_default=True)
-@click.option("--form", default="sequence", show_default=True)
-@click.option("-N", "N", required=True, help="e.g. 100, 20,40,80 or 20:100:20 (stop included).")
-@click.option("-P", "P", default="20", show_default=True)
-@click.option("--steps", default=None, help="[default: P]")
-@click.option("--start", default="0", show_default=True)
-@click.option("--tie-policy", "tie_policy", default="error", show_default=True)
-@click.option("--stop", default="none", show_default=True)
+@parameter_options
 @click.option("--reps", type=int, default=1, show_default=True, help="Repetitions per grid point.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="scan", show_default=True, help="Scenario name.")
@@ -163,7 +167,7 @@ def scan(reps, seed, name, output, save_scenario, backend, executor, workers, sc
     from amsim.scenarios.loader import parse_scenario
 
     params, grid = {}, {}
-    for key in SCAN_PARAMS:
+    for key in flags:
         if flags[key] is None:
             continue
         value = _parse_values(flags[key])

@@ -20,7 +20,9 @@ from amsim.errors import AmsimError
     "--tie-policy", type=click.Choice(["error", "keep", "plus", "random"]), default="error",
     show_default=True,
 )
-def simulate(model, f, d, form, n, p, steps, seed, start, backend, tie_policy):
+@click.option("--schedule", type=click.Choice(["sync", "async"]), default="sync", show_default=True,
+              help="async: one step is a sweep of single-neuron updates in random order.")
+def simulate(n, p, steps, seed, start, backend, tie_policy, schedule, **flags):
     """Run one network from a stored pattern and print, per step, the pattern it is on.
 
     Example: amsim simulate --model densenet --f poly --d 2 -N 100 -P 50 --steps 60 --seed 1
@@ -32,7 +34,7 @@ def simulate(model, f, d, form, n, p, steps, seed, start, backend, tie_policy):
     from amsim.engine.dynamics import run
     from amsim.engine.fields import BLOCK_ELEMENTS
     from amsim.engine.memory import field_core_bytes, require
-    from amsim.engine.patterns import rademacher
+    from amsim.engine.patterns import biased
     from amsim.engine.rng import task_rng
 
     if n < 2:
@@ -44,11 +46,12 @@ def simulate(model, f, d, form, n, p, steps, seed, start, backend, tie_policy):
     steps = p if steps is None else steps
     if steps < 0:
         raise AmsimError(f"--steps must be >= 0, got {steps}")
-    net = build_model(model, f, d, form)
+    net, bias = build_model(flags)
     require(2 * n * p + field_core_bytes(1, 1, p, n, BLOCK_ELEMENTS), f"a network of N={n}, P={p}")
     rng = task_rng(seed)
-    patterns = rademacher(rng, (p, n))
-    traj = run(net, patterns, steps, start=start, backend=backend, tie_policy=tie_policy, rng=rng)
+    patterns = biased(rng, (p, n), bias)
+    traj = run(net, patterns, steps, start=start, backend=backend, tie_policy=tie_policy, rng=rng,
+               schedule=schedule)
     overlaps = traj.overlaps[:, 0, 0, :]  # (T, P)
     table = Table(title=f"{describe(net)}, N={n}, P={p}, seed={seed}", show_edge=False)
     for col in ("step", "on pattern", "overlap", "expected", "bit errors", "ties"):

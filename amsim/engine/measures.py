@@ -66,3 +66,28 @@ def sequence_recall(
     if patterns.ndim == 2:
         out = {k: v[0] for k, v in out.items()}
     return out
+
+
+def timing(closest: np.ndarray, n_patterns: int) -> dict[str, float]:
+    """Timing of a sequence run from the pattern the state is closest to at each recorded step.
+
+    Parameters
+    ----------
+    closest : int (T,), the index of the pattern with the largest diagnostic overlap at t = 0..T-1
+        (recorded every step).
+
+    Returns
+    -------
+    dict with ``transitions`` (changes of the closest pattern), ``order_correct`` (fraction of them
+    that go from mu to mu+1, periodic; 1 when there are none), ``mean_dwell`` (mean number of steps
+    between consecutive transitions, NaN with fewer than two) and ``dwell_times`` (that list).
+    """
+    changes = np.flatnonzero(np.diff(closest)) + 1
+    steps = (closest[changes] - closest[changes - 1]) % n_patterns
+    dwell = np.diff(changes)
+    return {
+        "transitions": int(changes.size),
+        "order_correct": float((steps == 1).mean()) if changes.size else 1.0,
+        "mean_dwell": float(dwell.mean()) if dwell.size else float("nan"),
+        "dwell_times": dwell.tolist(),
+    }

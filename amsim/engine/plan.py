@@ -33,6 +33,7 @@ class Task:
     params: dict
     repetition: int
     seed: int
+    point: dict = field(default_factory=dict)  # the grid values as the scenario wrote them
 
 
 @dataclass
@@ -66,7 +67,7 @@ def format_validation(source: str, err: ValidationError, prefix: str = "", scann
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"])
-        key = f"scan.{loc}" if loc in scanned else f"{prefix}{loc}"
+        key = f"scan.{loc}" if loc in scanned else (f"{prefix}{loc}" if loc else prefix.rstrip(".") or "scenario")
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -118,7 +119,7 @@ def build_plan(data: dict, text: str, source: str) -> Plan:
             if task_id in seen:
                 continue
             seen.add(task_id)
-            tasks.append(Task(len(tasks), task_id, canonical, rep, scenario.seed))
+            tasks.append(Task(len(tasks), task_id, canonical, rep, scenario.seed, dict(zip(keys, point))))
     return Plan(scenario=scenario, text=text, source=source, tasks=tasks, grid=grid)
 
 

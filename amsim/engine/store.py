@@ -6,9 +6,10 @@ Layout of ``results.h5``
   ``scenario_sha256``, ``scenario_name``, ``scenario_source``, ``kind``, ``created`` (UTC, ISO 8601),
   ``host``, ``python_version``, ``numpy_version``, ``numba_version``, ``h5py_version``, ``backend``;
 - ``/scenario``: the scenario TOML text;
-- ``/tasks/<task_id>``: one group per finished task; parameters as attributes (plain scalars and
-  strings, readable by plain h5py), arrays as chunked gzip-compressed datasets, the attribute
-  ``complete = True`` written last;
+- ``/tasks/<task_id>``: one group per finished task; parameters as attributes ``param.<name>``
+  (plain scalars and strings, readable by plain h5py; lists as their text) and all of them as the JSON
+  attribute ``params_json`` (the exact round trip), arrays as chunked gzip-compressed datasets, the
+  attribute ``complete = True`` written last;
 - ``/summary``: one 1-D dataset per column (``task_id``, every parameter, ``status`` and the
   kind's summary scalars), rebuilt at every checkpoint, for tables and plots.
 
@@ -28,6 +29,7 @@ finds it.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import shutil
@@ -96,7 +98,7 @@ def write_task_group(group: h5py.Group, task, status: str, arrays: dict, attrs: 
     group.attrs["index"] = task.index
     group.attrs["repetition"] = task.repetition
     group.attrs["seed"] = task.seed
-    group.attrs["param_names"] = list(task.params)
+    group.attrs["params_json"] = json.dumps(task.params, sort_keys=True)  # the exact round trip
     for key, value in task.params.items():
         group.attrs[f"param.{key}"] = _plain(value)
     for key, value in attrs.items():
@@ -210,7 +212,7 @@ def write_summary(h5: h5py.File) -> None:
     summary = h5.create_group("summary")
     if not groups:
         return
-    skip = {"complete", "param_names"}
+    skip = {"complete", "params_json"}
     names = [k for k in groups[0].attrs if k not in skip and all(k in g.attrs for g in groups)]
     for name in names:
         values = [g.attrs[name] for g in groups]
@@ -251,8 +253,8 @@ class Results:
             return dict(group.attrs), {name: ds[()] for name, ds in group.items()}
 
     def params(self, task_id: str) -> dict:
-        attrs = self.tasks[task_id]["attrs"]
-        return {name: _restore(attrs[f"param.{name}"]) for name in attrs["param_names"]}
+        """The task's canonical parameters, exactly as the plan made them."""
+        return json.loads(_restore(self.tasks[task_id]["attrs"]["params_json"]))
 
 
 def _restore(value):

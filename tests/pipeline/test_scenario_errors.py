@@ -31,7 +31,7 @@ BAD = [
     (variant("N = [16, 24]", "N = 5"), "scan.N", "expected a list"),
     (variant("N = [16, 24]", "N = [16, 24]\nwidth = [1, 2]"), "scan.width", "unknown parameter"),
     (variant("P = 12", "P = 12\nsteps = -1"), "params.steps", "greater than or equal to 0"),
-    (variant('model = "densenet"', 'model = "perceptron"'), "params.model", "'hopfield', 'seqnet' or 'densenet'"),
+    (variant('model = "densenet"', 'model = "perceptron"'), "params.model", "'hopfield', 'seqnet', 'densenet', 'mixednet' or 'two-layer'"),
     (variant('backend = "numpy"', 'backend = "tpu"'), "run.backend", "'numpy', 'numba' or 'auto'"),
     (variant('kind = "trajectory"', 'kind = "cosmology"'), "kind", "unknown experiment kind"),
     (variant("every = 2", "every = 0"), "record.every", "greater than or equal to 1"),
