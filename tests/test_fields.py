@@ -202,7 +202,7 @@ def test_antipodal_pair_ties_only_for_odd_d(separation, backend):
     """xi^2_j = -xi^1_j for j != k, same target bit at k: R_k^2 = -R_k^1, so
     h_k = t (f(m) + f(-m)): zero for odd d, 2 t m^d != 0 for even d (if R != 0), 2 t e^-(N-1) cosh R
     for exp.  N = 7 (N-1 even) with a state whose R_k^1 = 2 and another with R_k^1 = 0."""
-    n, k = 7, 0
+    k = 0
     xi1 = np.array([1, 1, -1, 1, -1, 1, 1], np.int8)
     xi2 = -xi1
     xi2[k] = xi1[k]

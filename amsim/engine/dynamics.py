@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amsim.engine.fields import field_signs
 from amsim.engine.patterns import diagnostic_overlaps
 from amsim.engine.ties import apply_signs
 from amsim.models.base import BinaryModel

@@ -18,6 +18,24 @@ def done_tasks(results) -> list[dict]:
     return sorted(out, key=lambda t: int(t["attrs"]["index"]))
 
 
+def selected_tasks(results, task=None) -> list[dict]:
+    """The finished tasks to plot: all of them, or the one ``task`` names."""
+    tasks = done_tasks(results)
+    if task is not None:
+        tid = results.find(task)
+        tasks = [t for t in tasks if t["id"] == tid]
+    return tasks
+
+
+def empty_figure():
+    """A figure that says there is nothing to plot."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "no finished tasks", ha="center")
+    return fig
+
+
 def varying(tasks: list[dict]) -> list[str]:
     """Parameter names that take more than one value across the tasks."""
     names = []

@@ -6,18 +6,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from amsim.plots.attention_common import done_tasks, group, slope, varying
+from amsim.plots.attention_common import empty_figure, group, selected_tasks, slope, varying
 
 
 def plot(results, task=None):
-    tasks = done_tasks(results)
-    if task is not None:
-        tid = results.find(task)
-        tasks = [t for t in tasks if t["id"] == tid]
+    tasks = selected_tasks(results, task)
     if not tasks:
-        fig, ax = plt.subplots()
-        ax.text(0.5, 0.5, "no finished tasks", ha="center")
-        return fig
+        return empty_figure()
     others = [k for k in varying(tasks) if k != "N"]
     settings = list(group(tasks, others).items())
     fig, axes = plt.subplots(len(settings), 4, figsize=(18, 3.9 * len(settings)), squeeze=False)

@@ -7,18 +7,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from amsim.models.attention_init import kernel_deviation, logit_density
-from amsim.plots.attention_common import attr_mean, done_tasks, group, slope
+from amsim.plots.attention_common import attr_mean, empty_figure, group, selected_tasks, slope
 
 
 def plot(results, task=None):
-    tasks = done_tasks(results)
-    if task is not None:
-        tid = results.find(task)
-        tasks = [t for t in tasks if t["id"] == tid]
+    tasks = selected_tasks(results, task)
     if not tasks:
-        fig, ax = plt.subplots()
-        ax.text(0.5, 0.5, "no finished tasks", ha="center")
-        return fig
+        return empty_figure()
     ns = sorted({t["params"]["N"] for t in tasks})
     hs = sorted({t["params"]["H"] for t in tasks})
     _, arrays0 = results.read_task(tasks[0]["id"])

@@ -13,20 +13,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from amsim.plots.attention_common import attr_mean, done_tasks, group, label, slope, varying
+from amsim.plots.attention_common import attr_mean, empty_figure, group, label, selected_tasks, slope, varying
 
 MAX_CURVES = 20
 
 
 def plot(results, task=None):
-    tasks = done_tasks(results)
-    if task is not None:
-        tid = results.find(task)
-        tasks = [t for t in tasks if t["id"] == tid]
+    tasks = selected_tasks(results, task)
     if not tasks:
-        fig, ax = plt.subplots()
-        ax.text(0.5, 0.5, "no finished tasks", ha="center")
-        return fig
+        return empty_figure()
     scanned = varying(tasks)
     reps = max(int(t["attrs"]["repetition"]) for t in tasks) + 1
     panels = [_loss_panel]

@@ -1,7 +1,6 @@
 """The pipeline commands through click's CliRunner: run, scan, list, show, inspect, replay."""
 
 import h5py
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
