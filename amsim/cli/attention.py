@@ -40,6 +40,9 @@ def gated_dmft(gates, eta, gamma, steps, widths, seeds, seed, init, discretizati
     With --json: one object with dmft_loss (list, T+1 entries), max_deviation ({width: [one value per
     seed]}), mean_deviation, rate, widths and the settings.
 
+    The networks are trained with JAX autodiff: without JAX (the 'attention' extra) the command exits
+    with status 2 and a one-line install hint.
+
     Example: amsim gated-dmft --gates 6 --eta 0.002 --gamma 2.5 --steps 1000 --widths 100,1000,10000
     --seeds 3 --seed 0 --json
     """
@@ -61,6 +64,7 @@ def gated_dmft(gates, eta, gamma, steps, widths, seeds, seed, init, discretizati
             raise AmsimError(f"{name} must be > 0, got {value}")
     if max(ws) * gates > 50_000_000:
         raise AmsimError(f"--widths: N x G = {max(ws) * gates} is too large (at most 5e7)")
+    gd.jax_modules()  # before the DMFT: every output needs the trained networks
     u = gate_directions(seed, gates)
     out = gd.compare(ws, seeds, gates, eta, gamma, steps, u,
                      lambda n, k: task_rng(seed, f"gated-dmft-N{n}-s{k}"),

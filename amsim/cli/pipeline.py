@@ -60,7 +60,7 @@ def execute(plan, output, backend, executor, workers, overwrite, scheduler=None)
     if report.failed:
         console.print(f"[red]{len(report.failed)} task(s) failed[/]:")
         for task_id, message in report.failed.items():
-            console.print(f"  {task_id}: {message}")
+            console.print(f"  {task_id}: {message}", markup=False)
         sys.exit(1)
 
 

@@ -11,6 +11,10 @@ Arrays: ``loss`` and ``dmft_loss`` (T+1 entries, before each update and after th
 ``gate_every`` steps), ``rho`` and ``u``.  Summary scalars: ``max_deviation`` (max_t |loss - DMFT|),
 ``final_loss``, ``dmft_final_loss``, ``gate_spread_init`` / ``gate_spread_final`` (standard deviation of
 A_g(x_mu) over gates, averaged over mu: zero when all gates are identical, the toy head collapse).
+
+The network's gradient comes from JAX autodiff (:func:`amsim.models.gated_dmft.network_step`), so a task
+needs the 'attention' extra; without JAX it fails at once with a one-line ``pip install
+'amsim[attention]'`` message.  The module itself (parameters, plan expansion, plots) imports without JAX.
 """
 
 from __future__ import annotations
@@ -69,10 +73,12 @@ class GatedDmftKind:
         return out
 
     def estimate_bytes(self, params: Params, record: Record) -> int:
-        every = record.gate_every or max(params.steps, 1)
-        return 8 * params.G * params.N * 40 + 16 * (params.steps + 1) + 2 * 8 * params.G * 4 * (params.steps // every + 2)
+        # weights and their gradients, the loss, and the gate history (every step, then subsampled)
+        arrays = 8 * params.G * params.N * 40 + 16 * (params.steps + 1) + 2 * 8 * params.G * 4 * (params.steps + 2)
+        return arrays + 300_000_000  # + the JAX runtime
 
     def run(self, params: Params, record: Record, rng: np.random.Generator, backend) -> TaskResult:
+        gd.jax_modules()  # the network's training needs JAX: fail before any work without it
         rho = gd.gate_correlations(params.G, params.init)
         u = gate_directions(params.u_seed, params.G)
         net = gd.init_network(params.N, rho, u, params.alpha, rng)

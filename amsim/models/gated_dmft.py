@@ -1,4 +1,4 @@
-"""The gated-attention toy model of spec attention-limits §8.1: its DMFT and finite-N simulations (numpy).
+"""The gated-attention toy model of spec attention-limits §8.1: its DMFT (numpy) and finite-N networks.
 
 Data: XOR, D = 2, P = 4, x = (1,1), (1,-1), (-1,-1), (-1,1), y = (1,-1,1,-1); C(mu,nu) = x_mu.x_nu / D.
 
@@ -12,8 +12,12 @@ W_q^g = N^(alpha-1) rho_g k~_g u_g^T + N^(1-alpha) sqrt(1-rho_g^2) Z_g (rho = li
 warm start; rho = 0: cold start).  Loss (1/P) sum_mu (f(x_mu) - f_0(x_mu) - y_mu)^2, full-batch
 gradient descent with step eta_net = 0.5 N gamma^2 eta on W_q, k~, W_v, a.
 
-The gradient step of this four-matrix model is written out in closed form (:func:`network_step`); the
-tests check it against finite differences and against JAX autodiff.
+The forward pass is written once for any array module (:func:`forward`, numpy or ``jax.numpy``).  The
+network's gradient comes from JAX autodiff (``jax.grad`` of the loss, float64) in :func:`network_step`
+and :func:`simulate_network`; JAX is the optional 'attention' extra, imported lazily by those functions
+(and :func:`compare`), which raise a one-line :class:`~amsim.errors.AmsimError` without it.  The DMFT
+(:func:`evolve`, :func:`solve_dmft`), the initialisation and the order parameters of a network are
+numpy only and need no JAX.
 
 Order parameters (per gate): F = a.v/N, Z = |a|^2/N, V = v.v/N, Q = q.q/N, K = |k|^2/N and A.  With
 s = eta gamma / P, w = phi(A) Delta and r = phi'(A) F Delta (phi = exp), gradient descent moves them by
@@ -191,15 +195,33 @@ def init_network(N: int, rho: np.ndarray, u: np.ndarray, alpha: float, rng: np.r
     return Network(Wq=Wq, kt=kt, Wv=Wv, a=a, alpha=float(alpha))
 
 
-def features(net: Network):
-    """q (G,P,N), k (G,N), v (G,P,N), A (G,P) and F (G,P) of the network on the P data points."""
-    n, al = net.N, net.alpha
-    q = (n ** (al - 1.0) / np.sqrt(D)) * (X @ net.Wq)
-    k = n ** (al - 1.0) * net.kt
-    v = (X @ net.Wv) / np.sqrt(D)
-    A = (q @ k[:, :, None])[:, :, 0] / n**al
-    F = (v @ net.a[:, :, None])[:, :, 0] / n
+def forward(Wq, kt, Wv, a, alpha: float, xp=np):
+    """q (G,P,N), k (G,N), v (G,P,N), A (G,P) and F (G,P) on the P data points, for array module ``xp``.
+
+    A and F contract the N units first: A_g(x) = q_g(x).k_g / N^alpha = N^(alpha-2) x.(W_q^g k~_g) / sqrt(D)
+    and F_g(x) = a_g.v_g(x) / N = x.(W_v^g a_g) / (N sqrt(D)) (the same numbers as q.k and a.v up to
+    rounding, without the (G, P, N) intermediates: under ``jax.jit`` the unused q and v are dropped).
+    """
+    n = a.shape[-1]
+    x = xp.asarray(X)
+    q = (n ** (alpha - 1.0) / np.sqrt(D)) * (x @ Wq)
+    k = n ** (alpha - 1.0) * kt
+    v = (x @ Wv) / np.sqrt(D)
+    A = (n ** (alpha - 2.0) / np.sqrt(D)) * ((Wq @ kt[:, :, None])[:, :, 0] @ x.T)
+    F = (1.0 / (n * np.sqrt(D))) * ((Wv @ a[:, :, None])[:, :, 0] @ x.T)
     return q, k, v, A, F
+
+
+def centred_loss(theta, f0, alpha: float, gamma: float, xp=np):
+    """``(L, A)``: L = (1/P) sum_mu (f(x_mu; theta) - f0_mu - y_mu)^2 with theta = (Wq, kt, Wv, a)."""
+    A, F = forward(*theta, alpha, xp)[3:]
+    f = (xp.exp(A) * F).sum(axis=0) / gamma
+    return xp.mean((f - f0 - xp.asarray(Y)) ** 2), A
+
+
+def features(net: Network):
+    """q (G,P,N), k (G,N), v (G,P,N), A (G,P) and F (G,P) of the network on the P data points (numpy)."""
+    return forward(net.Wq, net.kt, net.Wv, net.a, net.alpha, np)
 
 
 def network_output(net: Network, gamma: float) -> np.ndarray:
@@ -208,7 +230,7 @@ def network_output(net: Network, gamma: float) -> np.ndarray:
 
 
 def network_loss(net: Network, gamma: float, f0: np.ndarray) -> float:
-    return float(np.mean((network_output(net, gamma) - f0 - Y) ** 2))
+    return float(centred_loss((net.Wq, net.kt, net.Wv, net.a), f0, net.alpha, gamma, np)[0])
 
 
 def order_params(net: Network) -> OrderParams:
@@ -221,45 +243,92 @@ def order_params(net: Network) -> OrderParams:
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# training: JAX autodiff (the 'attention' extra)
+
+
+def jax_modules():
+    """``(jax, jax.numpy)`` with float64 enabled; a one-line :class:`AmsimError` if JAX is missing.
+
+    Called on every entry to the training functions (a cached import is cheap), so a missing JAX is
+    reported even after the compiled functions below were built.
+    """
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        from amsim.errors import AmsimError
+
+        raise AmsimError("the finite-N gated-attention network is trained with JAX autodiff: "
+                         "pip install 'amsim[attention]'") from None
+    jax.config.update("jax_enable_x64", True)  # the DMFT comparisons are float64
+    return jax, jnp
+
+
+_COMPILED: dict = {}
+
+
+def _compiled():
+    """Jitted ``step(theta, f0, alpha, gamma, lr) -> (theta', L, A)`` and ``train(..., steps)``.
+
+    ``alpha``, ``gamma`` and ``lr`` are traced arguments, so one compilation per array shape (and
+    number of steps) serves every setting.
+    """
+    if not _COMPILED:
+        jax, jnp = jax_modules()
+        grad = jax.value_and_grad(lambda th, f0, al, ga: centred_loss(th, f0, al, ga, jnp), has_aux=True)
+
+        def step(theta, f0, alpha, gamma, lr):
+            (loss, A), g = grad(theta, f0, alpha, gamma)
+            return tuple(p - lr * gp for p, gp in zip(theta, g)), loss, A
+
+        def train(theta, f0, alpha, gamma, lr, steps):
+            def body(th, _):
+                th, loss, A = step(th, f0, alpha, gamma, lr)
+                return th, (loss, A)
+
+            theta, (losses, a_hist) = jax.lax.scan(body, theta, None, length=steps)
+            loss, A = centred_loss(theta, f0, alpha, gamma, jnp)
+            return theta, jnp.append(losses, loss), jnp.concatenate([a_hist, A[None]])
+
+        _COMPILED["step"] = jax.jit(step)
+        _COMPILED["train"] = jax.jit(train, static_argnames="steps")
+    return _COMPILED
+
+
+def _args(net: Network, eta: float, gamma: float, f0):
+    """``(theta, f0, alpha, gamma, eta_net)`` as float64 JAX arrays; eta_net = 0.5 N gamma^2 eta."""
+    _, jnp = jax_modules()
+    theta = tuple(jnp.asarray(p, dtype=jnp.float64) for p in (net.Wq, net.kt, net.Wv, net.a))
+    lr = 0.5 * net.N * gamma**2 * eta
+    f64 = jnp.float64
+    return theta, jnp.asarray(f0, dtype=f64), f64(net.alpha), f64(gamma), f64(lr)
+
+
+def _network(theta, alpha: float) -> Network:
+    return Network(*(np.array(p) for p in theta), alpha=alpha)
+
+
 def network_step(net: Network, eta: float, gamma: float, f0: np.ndarray):
-    """One full-batch gradient-descent step with eta_net = 0.5 N gamma^2 eta.
+    """One full-batch gradient-descent step theta -= eta_net grad L, eta_net = 0.5 N gamma^2 eta, with
+    the gradient of L = (1/P) sum_mu (f(x_mu; theta) - f0_mu - y_mu)^2 over (W_q, k~, W_v, a) from
+    ``jax.grad`` (float64).  Needs JAX.
 
     Returns ``(new network, loss before the step, A before the step)``.
-
-    Closed-form gradients of L = (1/P) sum (f - f0 - y)^2: with s = eta gamma / P, Delta = y - (f - f0),
-    w = exp(A) Delta, r = exp(A) F Delta:  da = s sum_nu w v_nu,  dW_v = s a (X^T w) / sqrt(D),
-    dk~ = s sum_nu r q_nu,  dW_q = s N^(alpha-1) k~ (X^T r) / sqrt(D).
     """
-    q, _, v, A, F = features(net)
-    n, al = net.N, net.alpha
-    phi = np.exp(A)
-    delta = Y - ((phi * F).sum(0) / gamma - f0)
-    s = eta * gamma / P
-    w, r = phi * delta, phi * F * delta
-    xw, xr = w @ X / np.sqrt(D), r @ X / np.sqrt(D)  # (G, D)
-    new = Network(
-        Wq=net.Wq + (s * n ** (al - 1.0)) * xr[:, :, None] * net.kt[:, None, :],
-        kt=net.kt + s * (r[:, None, :] @ q)[:, 0, :],
-        Wv=net.Wv + s * xw[:, :, None] * net.a[:, None, :],
-        a=net.a + s * (w[:, None, :] @ v)[:, 0, :],
-        alpha=al,
-    )
-    return new, float(np.mean(delta**2)), A
+    jax_modules()
+    theta, loss, A = _compiled()["step"](*_args(net, eta, gamma, f0))
+    return _network(theta, net.alpha), float(loss), np.array(A)
 
 
 def simulate_network(net: Network, eta: float, gamma: float, steps: int, record_A: bool = True):
-    """Gradient descent from ``net``: loss ``(T+1,)`` (centred on the initial output) and A ``(T+1, G, P)``."""
+    """Gradient descent from ``net`` (the steps of :func:`network_step`, run in one ``jax.lax.scan``):
+    loss ``(T+1,)`` (centred on the initial output) and A ``(T+1, G, P)`` (None unless ``record_A``),
+    and the final network.  Needs JAX."""
+    jax_modules()
     f0 = network_output(net, gamma)
-    losses = np.empty(steps + 1)
-    a_hist = np.empty((steps + 1, net.a.shape[0], P)) if record_A else None
-    for t in range(steps):
-        net, losses[t], a_before = network_step(net, eta, gamma, f0)
-        if record_A:
-            a_hist[t] = a_before
-    losses[steps] = network_loss(net, gamma, f0)
-    if record_A:
-        a_hist[steps] = features(net)[3]
-    return losses, a_hist, net
+    theta, losses, a_hist = _compiled()["train"](*_args(net, eta, gamma, f0), steps=int(steps))
+    return np.array(losses), (np.array(a_hist) if record_A else None), _network(theta, net.alpha)
 
 
 def compare(
@@ -268,8 +337,9 @@ def compare(
 ) -> dict:
     """DMFT against finite-N networks: ``{"dmft_loss", "losses" {N: [curves]}, "max_deviation" {N: [...]}}``.
 
-    ``rngs(N, k)`` gives the generator of seed ``k`` at width ``N``.
+    ``rngs(N, k)`` gives the generator of seed ``k`` at width ``N``.  Needs JAX (the networks' training).
     """
+    jax_modules()
     rho = gate_correlations(G, init)
     dmft_loss, _ = solve_dmft(rho, u, eta, gamma, steps, discretization=discretization, q_init=q_init,
                               record_A=False)

@@ -68,6 +68,7 @@ def test_attention_init_kind_runs_and_plots(tmp_path):
 
 
 def test_gated_kind_runs_and_plots(tmp_path):
+    pytest.importorskip("jax", reason="the gated network's training needs JAX (the 'attention' extra)")
     res = _run_and_plot(tmp_path, """
         name = "gated"
         kind = "gated_dmft"
@@ -132,6 +133,7 @@ def test_attention_train_kind_runs_plots_and_is_reproducible(tmp_path):
 
 
 def test_gated_dmft_command_json(tmp_path):
+    pytest.importorskip("jax", reason="the gated network's training needs JAX (the 'attention' extra)")
     runner = CliRunner()
     result = runner.invoke(main, ["gated-dmft", "--gates", "3", "--eta", "0.01", "--gamma", "2.5", "--steps",
                                   "40", "--widths", "50,200", "--seeds", "2", "--seed", "0", "--json"])
@@ -160,26 +162,34 @@ def test_bad_attention_scenario_is_one_line(tmp_path):
 
 
 def test_everything_but_training_works_without_jax(tmp_path):
-    """With JAX made unimportable, amsim and the attention modules import, the init and gated kinds run,
-    and training fails with a one-line hint to install the extra."""
+    """With JAX made unimportable, amsim and the attention modules import, the init kind and the gated
+    model's DMFT run, and everything that trains (the transformer, the gated network: kind and
+    ``gated-dmft`` command) fails with a one-line hint to install the extra."""
     code = textwrap.dedent("""
         import sys
         sys.modules["jax"] = None  # any 'import jax' now raises ImportError
         import numpy as np
+        from click.testing import CliRunner
         import amsim.cli, amsim.plots.attention_init, amsim.plots.attention_train, amsim.plots.attention_gated
         from amsim.experiments import get_kind
         from amsim.errors import AmsimError
+        from amsim.models import gated_dmft as gd
         init, train, gated = get_kind("attention_init"), get_kind("attention_train"), get_kind("gated_dmft")
         r = init.run(init.Params(N=2, H=4), init.Record(), np.random.default_rng(0), None)
         assert r.arrays["logits"].shape == (4, 2, 16, 16)
-        g = gated.run(gated.Params(N=20, steps=5), gated.Record(), np.random.default_rng(0), None)
-        assert g.arrays["dmft_loss"].shape == (6,)
-        try:
-            train.run(train.Params(N=2, H=2, steps=1), train.Record(), np.random.default_rng(0), None)
-        except AmsimError as err:
-            assert "pip install 'amsim[attention]'" in str(err)
-        else:
-            raise SystemExit("training ran without JAX")
+        rho, u = gd.gate_correlations(3, "warm"), gd.draw_u(np.random.default_rng(0), 3)
+        loss, a = gd.solve_dmft(rho, u, 0.01, 2.5, 5, discretization="exact")
+        assert loss.shape == (6,) and a.shape == (6, 3, 4)
+        for kind, params in ((train, train.Params(N=2, H=2, steps=1)), (gated, gated.Params(N=20, steps=5))):
+            try:
+                kind.run(params, kind.Record(), np.random.default_rng(0), None)
+            except AmsimError as err:
+                assert "pip install 'amsim[attention]'" in str(err) and "\\n" not in str(err), str(err)
+            else:
+                raise SystemExit(kind.name + " ran without JAX")
+        cli = CliRunner().invoke(amsim.cli.main, ["gated-dmft", "--steps", "5", "--widths", "10", "--json"])
+        assert cli.exit_code == 2, cli.output
+        assert cli.output.count("\\n") == 1 and "pip install 'amsim[attention]'" in cli.output, cli.output
         assert "jax" not in [m for m in sys.modules if sys.modules[m] is not None]
         print("ok")
     """)
