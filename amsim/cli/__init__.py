@@ -36,6 +36,7 @@ def main(debug: bool) -> None:
 
 def _register() -> None:
     from amsim.cli.attention import gated_dmft
+    from amsim.cli.capacity import capacity
     from amsim.cli.pipeline import inspect, list_scenarios, replay, run, scan, show
     from amsim.cli.plot import plot
     from amsim.cli.rf import rf_simulate, rf_theory
@@ -43,6 +44,7 @@ def _register() -> None:
 
     for command in (run, scan, list_scenarios, show, inspect, replay, plot, simulate, rf_theory, rf_simulate):
         main.add_command(command)
+    main.add_command(capacity)
     main.add_command(gated_dmft)
 
 

@@ -45,7 +45,9 @@ from typing import Callable
 import numpy as np
 
 from amsim.engine.backends import get_backend
+from amsim.engine.fields import BLOCK_ELEMENTS
 from amsim.engine.measures import sequence_recall, transition_errors
+from amsim.engine.memory import field_core_bytes, require
 from amsim.engine.patterns import rademacher
 from amsim.errors import AmsimError
 from amsim.models.base import BinaryModel
@@ -62,12 +64,8 @@ Trial = Callable[[int, int, np.random.Generator], int]
 THEORY_STARTS = 5
 RESTART_FACTOR = 1.25
 
-#: Working-memory budget of one batch of pattern sets, and the bytes one pattern entry costs in the
-#: field core (int8 input plus the float64 copies of the numpy backend).
+#: Working-memory budget of one batch of pattern sets (estimated with :mod:`amsim.engine.memory`).
 CHUNK_BYTES = 1 << 26
-BYTES_PER_ENTRY = 40
-#: A single pattern set larger than this is refused before anything is allocated.
-MAX_SET_BYTES = 1 << 32
 #: Sets per batch while one event is being decided: small batches let a failed event stop early.
 EVENT_BATCH = 10
 
@@ -434,35 +432,36 @@ def run_protocol(
 # Network oracles
 
 
-def _event_check(model: BinaryModel, event: Event, backend) -> Callable[[np.ndarray], np.ndarray]:
-    """``check(patterns (S, P, N) int8) -> bool (S,)``: which of S sequences pass the event."""
-    if event.scope == "all" or (event.measure == "sequence" and model.rule == "auto"):
-        return lambda pats: (transition_errors(model, pats, backend) == 0).all(axis=-1)
+def _event_check(model: BinaryModel, event: Event, backend) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
+    """``check(patterns (S, P, N) int8) -> bool (S,)``, which of S sequences pass the event, and
+    whether the check is teacher-forced (P states per set) rather than a serial run (1 state)."""
+    if event.scope == "all" or (event.measure == "sequence" and model.form == "auto"):
+        return (lambda pats: (transition_errors(model, pats, backend) == 0).all(axis=-1)), True
     steps = {"first": lambda P: 1, "cycle": lambda P: P, "open": lambda P: P - 1}[event.scope]
-    return lambda pats: sequence_recall(model, pats, steps=steps(pats.shape[1]), backend=backend)["success"]
+    return (
+        lambda pats: sequence_recall(model, pats, steps=steps(pats.shape[1]), backend=backend)["success"]
+    ), False
 
 
 def network_trial(model: BinaryModel, n_neurons: int, event: Event, backend="auto") -> Trial:
     """The trial oracle of a network: ``trial(P, n_trials, rng)`` draws ``n_trials * event.sequences``
     fresh Rademacher sequences ``(P, N)`` and counts the trials whose sequences all pass the event.
 
-    Sequences are drawn and checked in batches of at most :data:`CHUNK_BYTES` of working memory (and
-    :data:`EVENT_BATCH` sets when a single event is decided, so that a failed event stops after the
-    first failing batch); the batching is a function of ``(P, N, n_trials, sequences)`` only, so the
-    draws are reproducible from the generator.  A single set above :data:`MAX_SET_BYTES` is refused.
+    Sequences are drawn and checked in batches of about :data:`CHUNK_BYTES` of working memory (and at
+    most :data:`EVENT_BATCH` sets when a single event is decided, so that a failed event stops after
+    the first failing batch); the batching is a function of ``(P, N, n_trials, sequences)`` only, so
+    the draws are reproducible from the generator.  A single set that cannot fit in the available
+    memory is refused (:func:`amsim.engine.memory.require`) before it is drawn.
     """
     if n_neurons < 2:
         raise AmsimError(f"N must be >= 2, got {n_neurons}")
-    check = _event_check(model, event, backend)
+    check, teacher_forced = _event_check(model, event, backend)
     per_trial = event.sequences
 
     def trial(P: int, n_trials: int, rng: np.random.Generator) -> int:
-        set_bytes = BYTES_PER_ENTRY * P * n_neurons
-        if set_bytes > MAX_SET_BYTES:
-            raise AmsimError(
-                f"one pattern set with P={P}, N={n_neurons} needs about {set_bytes / 2**30:.1f} GiB "
-                f"of working memory (limit {MAX_SET_BYTES / 2**30:.0f} GiB); lower the start value or N"
-            )
+        states = P if teacher_forced else 1
+        set_bytes = field_core_bytes(1, states, P, n_neurons, BLOCK_ELEMENTS) + 2 * P * n_neurons
+        require(set_bytes, f"one pattern set with P={P}, N={n_neurons}")
         total = n_trials * per_trial
         batch = max(1, CHUNK_BYTES // set_bytes)
         if n_trials == 1:

@@ -14,10 +14,12 @@ from amsim.errors import AmsimError
 #: experiment kind -> module with ``plot(results, task=None)``
 PLOTTERS = {
     "trajectory": "amsim.plots.trajectory",
-    "rf_ensemble": "amsim.plots.rf_ensemble",
+    "transition_capacity": "amsim.plots.capacity",
+    "sequence_capacity": "amsim.plots.capacity",
     "attention_init": "amsim.plots.attention_init",
     "attention_train": "amsim.plots.attention_train",
     "gated_dmft": "amsim.plots.attention_gated",
+    "rf_ensemble": "amsim.plots.rf_ensemble",
 }
 
 
