@@ -88,11 +88,9 @@ def capacity(
                 raise AmsimError(f"--start-factor must be > 0, got {start_factor}")
             options["start_factor"] = start_factor
     net, bias = build_model(flags)
-    if bias:
-        raise AmsimError("--bias is not supported by amsim capacity yet")
     result = measure_capacity(
         net, n, measure, protocol, task_rng(seed), reps=reps, sequences=sequences, scope=scope, backend=backend,
-        **options,
+        bias=bias, **options,
     )
     out = result.to_dict()
     out["seed"] = seed

@@ -48,7 +48,7 @@ from amsim.engine.backends import get_backend
 from amsim.engine.fields import BLOCK_ELEMENTS
 from amsim.engine.measures import sequence_recall, transition_errors
 from amsim.engine.memory import field_core_bytes, require
-from amsim.engine.patterns import rademacher
+from amsim.engine.patterns import biased
 from amsim.errors import AmsimError
 from amsim.models.base import BinaryModel
 
@@ -443,9 +443,10 @@ def _event_check(model: BinaryModel, event: Event, backend) -> tuple[Callable[[n
     ), False
 
 
-def network_trial(model: BinaryModel, n_neurons: int, event: Event, backend="auto") -> Trial:
+def network_trial(model: BinaryModel, n_neurons: int, event: Event, backend="auto", bias: float = 0.0) -> Trial:
     """The trial oracle of a network: ``trial(P, n_trials, rng)`` draws ``n_trials * event.sequences``
-    fresh Rademacher sequences ``(P, N)`` and counts the trials whose sequences all pass the event.
+    fresh sequences ``(P, N)`` (i.i.d. bits with ``Pr[+1] = (1 + bias)/2``; Rademacher for bias 0) and
+    counts the trials whose sequences all pass the event.
 
     Sequences are drawn and checked in batches of about :data:`CHUNK_BYTES` of working memory (and at
     most :data:`EVENT_BATCH` sets when a single event is decided, so that a failed event stops after
@@ -469,7 +470,7 @@ def network_trial(model: BinaryModel, n_neurons: int, event: Event, backend="aut
         ok = np.empty(total, dtype=bool)
         for lo in range(0, total, batch):
             hi = min(total, lo + batch)
-            ok[lo:hi] = check(rademacher(rng, (hi - lo, P, n_neurons)))
+            ok[lo:hi] = check(biased(rng, (hi - lo, P, n_neurons), bias))
             if n_trials == 1 and not ok[lo:hi].all():
                 return 0
         return int(ok.reshape(n_trials, per_trial).all(axis=1).sum())
@@ -490,6 +491,7 @@ def measure_capacity(
     threshold: ThresholdSettings = ThresholdSettings(),
     start_factor: float = 2.0,
     backend="auto",
+    bias: float = 0.0,
 ) -> CapacityResult:
     """Measure a network's transition or sequence capacity with one protocol.
 
@@ -514,7 +516,7 @@ def measure_capacity(
     """
     event = default_event(protocol, measure, sequences, scope)
     impl = get_backend(backend) if isinstance(backend, str) else backend
-    trial = network_trial(model, n_neurons, event, impl)
+    trial = network_trial(model, n_neurons, event, impl, bias)
     theory = (model.transition_capacity if measure == "transition" else model.sequence_capacity)(n_neurons)
     settings = {
         "protocol": protocol,
@@ -525,6 +527,7 @@ def measure_capacity(
         "N": n_neurons,
         "model": model.params(),
         "backend": impl.name,
+        "bias": bias,
         "theory": theory,
     }
     if protocol == "threshold":

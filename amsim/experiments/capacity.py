@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from amsim.engine.protocols import ThresholdSettings, measure_capacity
 from amsim.experiments import TaskResult
@@ -34,12 +34,6 @@ class Params(ModelParams):
     confidence: float = Field(0.95, gt=0, lt=1, description="threshold: coverage of the interval")
     max_trials: int = Field(4096, ge=1, description="threshold: trials per probe at most")
     start_factor: float = Field(2.0, gt=0, description="paper/code: start at this multiple of theory")
-
-    @model_validator(mode="after")
-    def _no_bias(self):
-        if self.bias:
-            raise ValueError("capacity searches draw unbiased patterns; bias is not supported yet")
-        return self
 
 
 class Record(BaseModel):
@@ -74,7 +68,7 @@ class CapacityKind:
         result = measure_capacity(
             params.build(), params.N, self.measure, params.protocol, rng, reps=1,
             sequences=params.sequences, scope=params.scope, threshold=settings,
-            start_factor=params.start_factor, backend=backend,
+            start_factor=params.start_factor, backend=backend, bias=params.bias,
         )
         rep = result.repetitions[0]
         probes = np.array([[p.P, p.trials, p.successes] for p in rep.probes], dtype=np.int64).reshape(-1, 3)
