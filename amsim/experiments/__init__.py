@@ -27,6 +27,7 @@ KINDS = {
     "trajectory": "amsim.experiments.trajectory",
     "transition_capacity": "amsim.experiments.capacity:TRANSITION",
     "sequence_capacity": "amsim.experiments.capacity:SEQUENCE",
+    "crosstalk": "amsim.experiments.crosstalk",
     "attention_init": "amsim.experiments.attention_init",
     "attention_train": "amsim.experiments.attention_train",
     "gated_dmft": "amsim.experiments.attention_gated",

@@ -16,6 +16,7 @@ PLOTTERS = {
     "trajectory": "amsim.plots.trajectory",
     "transition_capacity": "amsim.plots.capacity",
     "sequence_capacity": "amsim.plots.capacity",
+    "crosstalk": "amsim.plots.crosstalk",
     "attention_init": "amsim.plots.attention_init",
     "attention_train": "amsim.plots.attention_train",
     "gated_dmft": "amsim.plots.attention_gated",
