@@ -228,7 +228,7 @@ def show(scenario):
     for col in ("#", "task id", *plan.grid, "rep", "memory"):
         table.add_column(col, justify="right")
     for task, size in zip(plan.tasks, sizes):
-        table.add_row(str(task.index), task.task_id, *(str(task.params[k]) for k in plan.grid),
+        table.add_row(str(task.index), task.task_id, *(str(task.point[k]) for k in plan.grid),
                       str(task.repetition), _bytes(size))
     console.print(table)
     console.print(f"estimated memory per task: {_bytes(min(sizes))} to {_bytes(max(sizes))}")

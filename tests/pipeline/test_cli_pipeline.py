@@ -100,3 +100,12 @@ def test_not_a_result_file(runner, tmp_path):
         result = runner.invoke(main, command)
         assert result.exit_code == 2 and "unreadable result file" in result.output
         assert "Traceback" not in result.output
+
+
+def test_show_every_bundled_scenario(runner):
+    from amsim.scenarios.loader import bundled_scenarios
+
+    for name in bundled_scenarios():
+        result = runner.invoke(main, ["show", name])
+        assert result.exit_code == 0, (name, result.output)
+        assert "estimated memory per task" in result.output
