@@ -3,7 +3,9 @@
 A scan of 16 equal trajectory tasks (polynomial DenseNet d = 2, numpy backend) runs into a fresh
 result file under each executor and worker count; the script prints the wall times and the speedup
 of 2 workers over 1 worker of the same executor, all measured in this one run.  Every run's results
-are checked equal to the first run's, so speed is never bought with different answers.
+are checked equal to the first run's, so speed is never bought with different answers.  Each worker
+runs single-threaded (``AMSIM_WORKER_THREADS=1``): otherwise one worker's BLAS already uses both
+cores and the comparison measures threads, not the executor.
 
 Usage: python benchmarks/bench_executors.py [--tasks 16] [--steps 200]
 """
@@ -11,6 +13,7 @@ Usage: python benchmarks/bench_executors.py [--tasks 16] [--steps 200]
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
+    os.environ["AMSIM_WORKER_THREADS"] = "1"
     plan = parse_scenario(SCENARIO.format(tasks=args.tasks, steps=args.steps), "bench")
     rows, reference = [], None
     with tempfile.TemporaryDirectory() as tmp:

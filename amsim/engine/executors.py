@@ -43,8 +43,9 @@ THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
 
 
 def worker_env(workers: int) -> dict[str, str]:
-    """Environment that limits each worker's Numba and BLAS threads to its share of the cores."""
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    """Environment that limits each worker's Numba and BLAS threads to its share of the cores
+    (``AMSIM_WORKER_THREADS`` sets that number explicitly)."""
+    threads = os.environ.get("AMSIM_WORKER_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
     return {name: threads for name in THREAD_VARIABLES}
 
 
