@@ -28,6 +28,7 @@ KINDS = {
     "transition_capacity": "amsim.experiments.capacity:TRANSITION",
     "sequence_capacity": "amsim.experiments.capacity:SEQUENCE",
     "crosstalk": "amsim.experiments.crosstalk",
+    "softmax_trajectory": "amsim.experiments.softmax",
     "attention_init": "amsim.experiments.attention_init",
     "attention_train": "amsim.experiments.attention_train",
     "gated_dmft": "amsim.experiments.attention_gated",

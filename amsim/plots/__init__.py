@@ -17,6 +17,7 @@ PLOTTERS = {
     "transition_capacity": "amsim.plots.capacity",
     "sequence_capacity": "amsim.plots.capacity",
     "crosstalk": "amsim.plots.crosstalk",
+    "softmax_trajectory": "amsim.plots.softmax",
     "attention_init": "amsim.plots.attention_init",
     "attention_train": "amsim.plots.attention_train",
     "gated_dmft": "amsim.plots.attention_gated",
