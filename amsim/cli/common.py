@@ -6,7 +6,7 @@ import click
 
 from amsim.errors import AmsimError
 
-BACKEND_CHOICE = click.Choice(["numpy", "numba", "auto"])
+BACKEND_CHOICE = click.Choice(["numpy", "numba", "cupy", "auto"])
 
 #: (flag, parameter, click type, help) of the model options; defaults come from the schema
 MODEL_FLAGS = (

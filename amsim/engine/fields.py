@@ -67,7 +67,17 @@ def term_targets(term: Term, flat: bool) -> np.ndarray:
 
 
 def combined_codes(impl, states, patterns, terms) -> np.ndarray:
-    """Certain signs of the weighted sum of the terms' float fields, :data:`AMBIGUOUS` elsewhere."""
+    """Certain signs of the weighted sum of the terms' float fields, :data:`AMBIGUOUS` elsewhere.
+
+    Backends may scale each state's field by a positive factor that depends on the separation and the
+    overlap kind (the exponential's shift), so only terms that share both are summed here.
+    """
+    kinds = {(type(term.separation), term.overlap) for term, _ in terms}
+    if len(kinds) > 1:
+        raise NotImplementedError(
+            "the exact field core sums terms that share one separation kind and overlap kind; "
+            f"got {sorted((k.__name__, o) for k, o in kinds)}"
+        )
     total = np.zeros(states.shape)
     bound = np.zeros(states.shape[:2] + (1,))
     magnitude = np.zeros(states.shape)

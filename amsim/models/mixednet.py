@@ -59,6 +59,8 @@ class MixedNet(BinaryModel):
             raise ValueError(f"tau must be >= 1, got {self.tau}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+        if type(self.sym) is not type(self.asym) and self.history_length == 1:
+            raise ValueError("a memoryless MixedNet needs f_S and f_A of one kind (both poly or both exp)")
         if self.overlap not in OVERLAPS or (self.overlap == "included" and self.history_length > 1):
             raise ValueError("overlap must be 'excluded', or 'included' with a memoryless kernel")
 

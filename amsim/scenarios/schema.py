@@ -89,7 +89,7 @@ class RunDefaults(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["numpy", "numba", "auto"] = "auto"
+    backend: Literal["numpy", "numba", "cupy", "auto"] = "auto"
     executor: Literal["serial", "process", "dask"] = "serial"
     workers: int = Field(1, ge=1)
 

@@ -286,3 +286,10 @@ def test_async_single_pattern_is_a_fixed_point():
     xi = rademacher(rng, (1, 30))
     traj = run(make_model("hopfield"), xi, 2, start=0, schedule="async", rng=rng, stop="fixed_point")
     np.testing.assert_array_equal(traj.final[0, 0], xi[0])
+
+
+def test_mixed_kinds_are_refused_where_the_core_cannot_sum_them():
+    """Terms of different separation kinds carry different per-state scales in the float core."""
+    with pytest.raises(ValueError, match="one kind"):
+        make_model("mixednet", f_sym="poly", d_sym=2, f_asym="exp", tau=1)
+    make_model("mixednet", f_sym="poly", d_sym=2, f_asym="exp", tau=3)  # direct form: allowed

@@ -32,7 +32,7 @@ BAD = [
     (variant("N = [16, 24]", "N = [16, 24]\nwidth = [1, 2]"), "scan.width", "unknown parameter"),
     (variant("P = 12", "P = 12\nsteps = -1"), "params.steps", "greater than or equal to 0"),
     (variant('model = "densenet"', 'model = "perceptron"'), "params.model", "'hopfield', 'seqnet', 'densenet', 'mixednet' or 'two-layer'"),
-    (variant('backend = "numpy"', 'backend = "tpu"'), "run.backend", "'numpy', 'numba' or 'auto'"),
+    (variant('backend = "numpy"', 'backend = "tpu"'), "run.backend", "'numpy', 'numba', 'cupy' or 'auto'"),
     (variant('kind = "trajectory"', 'kind = "cosmology"'), "kind", "unknown experiment kind"),
     (variant("every = 2", "every = 0"), "record.every", "greater than or equal to 1"),
     (variant("every = 2", "every = 2\nspeed = 1"), "record.speed", "unknown key"),
