@@ -82,7 +82,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     small = rademacher(rng, (16, 32))
     for kwargs in MODELS.values():
-        model = make_model("densenet", rule="sequence", **kwargs)
+        model = make_model("densenet", form="sequence", **kwargs)
         for backend in ("numpy", "numba"):
             transition_errors(model, small, backend)
     try:
@@ -97,7 +97,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for name, kwargs in MODELS.items():
-        model = make_model("densenet", rule="sequence", **kwargs)
+        model = make_model("densenet", form="sequence", **kwargs)
         for n, p in SIZES:
             patterns = rademacher(np.random.default_rng([args.seed, n, p]), (p, n))
             times = {}

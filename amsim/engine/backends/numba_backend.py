@@ -1,74 +1,480 @@
-"""The Numba backend: the field core compiled, parallel over states.
+"""The Numba backend: bit-packed overlaps, patterns grouped by overlap value, exact integer fields.
 
-Same algorithm and error bound as :mod:`amsim.engine.backends.numpy_backend` (two-value form of spec
-§2.3), written as loops: per state, integer overlaps ``g^mu``, the candidates of each pattern, then one
-streaming pass over the int8 target arrays.  ``prange`` runs over all (pattern set, state) pairs,
-which keeps both cores busy for the teacher-forced batch (P states) and for many trials alike; calls
-with fewer than :data:`PARALLEL_MIN_STATES` states use a serial build, since a thread pool costs more
-than it gives there.
+Algorithm, per state ``S`` (spec §2.3, two-value form)
+-------------------------------------------------------
+1. **Overlaps by XOR + popcount.**  Patterns and states are packed 64 neurons per ``uint64``
+   (:mod:`amsim.engine.backends.bits`); the Hamming distance ``h`` to every pattern is
+   ``sum_w popcount(xi_w ^ S_w)`` (word-major, so the loop over patterns vectorises to ``vpopcntq``)
+   and the full raw overlap ``g = N - 2h`` is exact.  The self-excluded overlap is the correction
+   ``R_i^mu = g^mu - xi_i^mu S_i`` of the two-value form.
+2. **Grouping by overlap value.**  ``g`` takes at most ``N + 1`` values.  Within the group of value
+   ``g`` the field needs only the exact integer sums ``c_i = sum_{mu in g} t_i^mu`` and
+   ``y_i = sum_{mu in g} t_i^mu xi_i^mu``:
+
+       h_i = sum_g B(g) c_i(g) + S_i sum_g D(g) y_i(g),
+       B = (A+ + A-) / 2,  D = (A+ - A-) / 2,  A± = f((g -+ 1)/(N-1))    (excluded overlap)
+       B = f(g/N),  D = 0                                                (included overlap)
+
+   The patterns are counting-sorted by ``h``; each pattern carries packed bitsets (``t = -1``,
+   ``t xi = -1`` where D is needed, ``t = 0`` where some target is 0) whose bits a group counts, 64
+   neurons per instruction, into byte counters held in vector registers
+   (:func:`~amsim.engine.backends.bits.add_bit_columns4`); every :data:`FLUSH` = 255 patterns and at
+   the group's end the counts are decoded (``c = m - z - 2 #(t = -1)``) and weighted into the field
+   ("flush").  No P x B float matrix exists, and ``f`` is evaluated twice per *group*.
+3. **Exact path** (polynomial, ``P x (largest integer weight) < 2^52``).  With the integer weights
+   ``B(g) = ((g-1)^d + (g+1)^d)/2``, ``D(g) = ((g-1)^d - (g+1)^d)/2`` (equal parity: integers) or
+   ``B = g^d`` (included), ``H = norm^d h`` is an integer and every partial sum is an integer below
+   2^52, so float64 arithmetic on them is exact in any order.  Where it saves work (large batches,
+   :func:`exact_plan`) the constant and linear parts of ``B`` and ``D`` as polynomials in ``g`` are
+   split off:
+   ``sum_mu t_i^mu (b0 + b1 g^mu) = b0 sum_mu t_i^mu + b1 (M_T S)_i`` with ``M_T = T^T Xi`` (and
+   likewise ``M_Y = Y^T Xi`` for D), both by Four Russians over 4-row groups (16 tabulated signed
+   sums, one added per 4 rows) in int32, so only the degree >= 2 remainder is grouped: nothing for
+   d = 1, and for d = 2 only ``c`` (``D = -2g`` is linear) with ``g`` and ``-g`` in one group (the
+   remainder ``g^2`` is even).  The field returned is ``H / norm^d`` (the numpy backend's scale),
+   within 2 roundings of the exact value; the bound is ``8 u max_i |h_i|`` (u = 2^-53), so only
+   exact zeros (ties), or values tiny against the state's largest, go to the host's exact path.
+4. **Float path** (exponential; polynomials too large for 2^52).  Group values within ``rel_err``
+   units of u each, weighted by exact integer counts and summed over ``K`` terms (one per flush, two
+   with zero targets): the error is at most ``(K + rel_err + 4) u scale`` with
+   ``scale = sum_g n_g max|A±(g)|``, and the bound returned is ``2 (units u scale + units TINY)``
+   with ``units = 2K + 8 + rel_err`` (the numpy backend's formula with K in place of P).  The
+   exponential carries the numpy backend's per-state factor ``exp(-shift)``.  **Skipping:** a group
+   whose larger value ``M(g) = max|A±(g)|`` is below ``u / (4P)`` of the largest is not accumulated;
+   its patterns change the field by at most ``sum n_g (M(g) + TINY)``, which is added (doubled) to
+   the bound, less than a quarter unit of the regular bound.  For the exponential at N >~ 100 this
+   skips all but the few patterns near the state (teacher-forced: its own), so the cost is the
+   popcount pass.
+
+``prange`` runs over chunks of (pattern set, state) pairs, handed out dynamically (chunk size 1 of
+the parallel scheduler), which keeps both cores busy for the teacher-forced batch (P states) and for
+many trials alike even when the OS preempts one thread; calls with fewer than
+:data:`PARALLEL_MIN_STATES` states use a serial build.  The serial and parallel builds are separate
+Python functions so that their on-disk caches never collide (Numba's cache key does not include
+the ``parallel`` flag).  ``fastmath`` is never used (:mod:`amsim.engine.numba_conf`).
 """
 
 from __future__ import annotations
 
+import math
+from math import comb
+
+import numba
 import numpy as np
 from numba import njit, prange
 
+from amsim.engine.backends.bits import add_bit_column, add_bit_columns4, pack_pm1, popcount64
 from amsim.engine.numba_conf import JIT_OPTIONS
-from amsim.engine.separation import EPS, TINY, Exponential, Separation
+from amsim.engine.separation import EPS, TINY, Exponential, Polynomial, Separation
 
 KIND_POLY = 0
 KIND_EXP = 1
 PARALLEL_MIN_STATES = 4
+#: patterns a group's byte counters take before they are decoded
+FLUSH = 255
+#: the exact path needs every partial sum below this (float64 integers are exact below 2^53)
+EXACT_LIMIT = 2**52
+
+_SERIAL_OPTIONS = {**JIT_OPTIONS, "parallel": False}
 
 
-def _term_field(states, patterns, targets, products, kind, degree, rel_err, included, field, bound):
-    n_sets, n_states, n = states.shape
-    n_patterns = patterns.shape[1]
+@njit(**_SERIAL_OPTIONS)
+def _flush(acc, m, stride, pos_y, pos_z, wb, wd, n, hsum, hdif):
+    """Decode the byte counters of a chunk of ``m`` patterns of one group: ``hsum += wb c`` and
+    ``hdif += wd y`` with ``c = m - z - 2 #(t = -1)``, ``y = m - z - 2 #(t xi = -1)``; zero them.
+
+    (Plain loops with the int32 step written out: this is what LLVM vectorises best.)
+    """
+    offset = wb * m
+    slope = -2.0 * wb
+    for i in range(n):
+        hsum[i] += offset + slope * np.float64(np.int32(acc[i]))
+    if pos_y >= 0:
+        base = pos_y * stride
+        offset = wd * m
+        slope = -2.0 * wd
+        for i in range(n):
+            hdif[i] += offset + slope * np.float64(np.int32(acc[base + i]))
+    if pos_z >= 0:
+        base = pos_z * stride
+        for i in range(n):
+            hsum[i] -= wb * np.float64(np.int32(acc[base + i]))
+        if pos_y >= 0:
+            for i in range(n):
+                hdif[i] -= wd * np.float64(np.int32(acc[base + i]))
+    for i in range(acc.shape[0]):
+        acc[i] = 0
+
+
+@njit(**_SERIAL_OPTIONS)
+def _field_chunk(lo, hi, sbits, pbits, bitsets, pos_y, pos_z, states, linear, grouped, fold,
+                 weights_b, weights_d, norm_d, exact, kind, degree, included, rel_err, field, bound):
+    """Fields of the flat (set, state) indices ``lo..hi-1``; see the module docstring."""
+    n_states = states.shape[1]
+    n = states.shape[2]
+    n_words = pbits.shape[1]
+    n_patterns = pbits.shape[2]
+    row_words = bitsets.shape[2]
+    stride = 64 * n_words
+    width = 64 * row_words
     norm = float(n) if included else n - 1.0
-    units = 2 * n_patterns + 8 + rel_err
-    for flat in prange(n_sets * n_states):
+    hd = np.empty(n_patterns, np.int64)
+    order = np.empty(n_patterns, np.int64)
+    hist = np.zeros(n + 1, np.int64)
+    start = np.empty(n + 1, np.int64)
+    pos = np.empty(n + 1, np.int64)
+    acc = np.zeros(width, np.uint8)
+    wgt_b = np.empty(n + 1)
+    wgt_d = np.empty(n + 1)
+    keep = np.empty(n + 1, np.bool_)
+    hsum = np.empty(n)
+    hdif = np.empty(n)
+    for h in range(n + 1):
+        wgt_b[h] = weights_b[h]
+        wgt_d[h] = weights_d[h]
+        keep[h] = True
+    for flat in range(lo, hi):
         s = flat // n_states
         b = flat % n_states
-        state = states[s, b]
-        g = np.empty(n_patterns)
-        for mu in range(n_patterns):
-            acc = 0
-            for j in range(n):
-                acc += patterns[s, mu, j] * state[j]
-            g[mu] = acc
-        shift = 0.0
-        if kind == KIND_EXP:
-            shift = g.max() + (0.0 if included else 1.0)
-        half_sum = np.empty(n_patterns)
-        half_diff = np.empty(n_patterns)
+        hsum[:] = 0.0
+        hdif[:] = 0.0
+        n_terms = 0
         scale = 0.0
-        for mu in range(n_patterns):
-            lo = g[mu] if included else g[mu] - 1.0
-            hi = g[mu] if included else g[mu] + 1.0
-            if kind == KIND_EXP:
-                a_plus = np.exp(lo - shift)
-                a_minus = np.exp(hi - shift)
+        skipped = 0.0
+        if grouped:
+            # 1. Hamming distances: XOR + popcount, word-major (the inner loop vectorises)
+            hd[:] = 0
+            for w in range(n_words):
+                x = sbits[s, b, w]
+                row = pbits[s, w]
+                for mu in range(n_patterns):
+                    hd[mu] += np.int64(popcount64(row[mu] ^ x))
+            if exact:
+                hist[:] = 0
+                if fold:
+                    # the group weights are even in g = n - 2h: g and -g share a group
+                    for mu in range(n_patterns):
+                        h = min(hd[mu], n - hd[mu])
+                        hd[mu] = h
+                        hist[h] += 1
+                else:
+                    for mu in range(n_patterns):
+                        hist[hd[mu]] += 1
             else:
-                a_plus = (lo * (1.0 / norm)) ** degree
-                a_minus = (hi * (1.0 / norm)) ** degree
-            half_sum[mu] = 0.5 * (a_plus + a_minus)
-            half_diff[mu] = 0.5 * (a_plus - a_minus)
-            scale += max(abs(a_plus), abs(a_minus))
-        h_sum = np.zeros(n)
-        h_diff = np.zeros(n)
-        for mu in range(n_patterns):
-            bm = half_sum[mu]
-            dm = half_diff[mu]
+                # group values, and the groups too small to matter
+                hist[:] = 0
+                hmin = n
+                for mu in range(n_patterns):
+                    hist[hd[mu]] += 1
+                    hmin = min(hmin, hd[mu])
+                shift = 0.0
+                if kind == KIND_EXP:
+                    shift = (n - 2.0 * hmin) + (0.0 if included else 1.0)
+                largest = 0.0
+                for h in range(n + 1):
+                    if hist[h] == 0:
+                        continue
+                    g = n - 2.0 * h
+                    lo_c = g if included else g - 1.0
+                    hi_c = g if included else g + 1.0
+                    if kind == KIND_EXP:
+                        a_plus = math.exp(lo_c - shift)
+                        a_minus = math.exp(hi_c - shift)
+                    else:
+                        a_plus = math.pow(lo_c / norm, degree)
+                        a_minus = math.pow(hi_c / norm, degree)
+                    wgt_b[h] = 0.5 * (a_plus + a_minus)
+                    wgt_d[h] = 0.5 * (a_plus - a_minus)
+                    largest = max(largest, abs(a_plus), abs(a_minus))
+                threshold = largest * (EPS / (4.0 * n_patterns))
+                for h in range(n + 1):
+                    keep[h] = False
+                    if hist[h] == 0:
+                        continue
+                    m = abs(wgt_b[h]) + abs(wgt_d[h])  # = max(|a_plus|, |a_minus|) up to rounding
+                    if m < threshold:
+                        skipped += hist[h] * (m + TINY)
+                    else:
+                        keep[h] = True
+                        scale += hist[h] * m
+            # 2. counting sort by Hamming distance, then each kept group's bitsets are counted,
+            #    255 patterns at a time, into byte counters
+            total = 0
+            for h in range(n + 1):
+                start[h] = total
+                pos[h] = total
+                if keep[h]:
+                    total += hist[h]
+            for mu in range(n_patterns):
+                h = hd[mu]
+                if keep[h]:
+                    order[pos[h]] = mu
+                    pos[h] += 1
+            rows = bitsets[s]
+            for h in range(n + 1):
+                if hist[h] == 0 or not keep[h]:
+                    continue
+                k = start[h]
+                end = k + hist[h]
+                while k < end:
+                    stop = min(end, k + FLUSH)
+                    l = 0
+                    while l + 4 <= row_words:
+                        add_bit_columns4(acc, 64 * l, rows, order, k, stop, l)
+                        l += 4
+                    while l < row_words:
+                        add_bit_column(acc, 64 * l, rows, order, k, stop, l)
+                        l += 1
+                    _flush(acc, stop - k, stride, pos_y, pos_z, wgt_b[h], wgt_d[h], n, hsum, hdif)
+                    n_terms += 1 if pos_z < 0 else 2
+                    k = stop
+        # 3. field and bound
+        if exact:
+            largest_field = 0.0
             for i in range(n):
-                h_sum[i] += targets[s, mu, i] * bm
-                h_diff[i] += products[s, mu, i] * dm
-        for i in range(n):
-            field[s, b, i] = h_sum[i] + state[i] * h_diff[i]
-        bound[s, b, 0] = 2.0 * (units * EPS * scale + units * TINY)
+                v = (hsum[i] + states[s, b, i] * hdif[i] + linear[s, b, i]) / norm_d
+                field[s, b, i] = v
+                largest_field = max(largest_field, abs(v))
+            bound[s, b, 0] = 8.0 * EPS * largest_field
+        else:
+            for i in range(n):
+                field[s, b, i] = hsum[i] + states[s, b, i] * hdif[i]
+            units = 2.0 * n_terms + 8.0 + rel_err
+            bound[s, b, 0] = 2.0 * (units * EPS * scale + units * TINY) + 2.0 * skipped
 
 
-_PARALLEL = njit(**JIT_OPTIONS)(_term_field)
-_SERIAL = njit(**{**JIT_OPTIONS, "parallel": False})(_term_field)
+@njit(**JIT_OPTIONS)
+def _run_parallel(chunk, sbits, pbits, bitsets, pos_y, pos_z, states, linear, grouped, fold,
+                  weights_b, weights_d, norm_d, exact, kind, degree, included, rel_err, field, bound):
+    total = states.shape[0] * states.shape[1]
+    n_chunks = (total + chunk - 1) // chunk
+    for c in prange(n_chunks):
+        _field_chunk(c * chunk, min(total, (c + 1) * chunk), sbits, pbits, bitsets, pos_y, pos_z,
+                     states, linear, grouped, fold, weights_b, weights_d, norm_d, exact, kind,
+                     degree, included, rel_err, field, bound)
+
+
+@njit(**_SERIAL_OPTIONS)
+def _run_serial(chunk, sbits, pbits, bitsets, pos_y, pos_z, states, linear, grouped, fold, weights_b,
+                weights_d, norm_d, exact, kind, degree, included, rel_err, field, bound):
+    total = states.shape[0] * states.shape[1]
+    _field_chunk(0, total, sbits, pbits, bitsets, pos_y, pos_z, states, linear, grouped, fold,
+                 weights_b, weights_d, norm_d, exact, kind, degree, included, rel_err, field, bound)
+
+
+class ExactPlan:
+    """Integer weights of the exact polynomial path, split into a linear part and a remainder.
+
+    ``B(g) = ((g-1)^d + (g+1)^d) / 2`` and ``D(g) = ((g-1)^d - (g+1)^d) / 2`` (excluded overlap; both
+    integers since the two powers have equal parity) or ``B = g^d``, ``D = 0`` (included): as
+    polynomials in ``g``, ``B = sum_k beta_k g^k`` with ``beta_k = C(d,k)`` for ``d - k`` even and
+    ``D = sum_k delta_k g^k`` with ``delta_k = -C(d,k)`` for ``d - k`` odd.  With ``split`` the
+    constant and linear coefficients move to :attr:`linear` and the per-group weights keep the rest.
+    """
+
+    def __init__(self, d: int, n: int, included: bool, split: bool):
+        if included:
+            beta = [1 if k == d else 0 for k in range(d + 1)]
+            delta = [0] * (d + 1)
+        else:
+            beta = [comb(d, k) if (d - k) % 2 == 0 else 0 for k in range(d + 1)]
+            delta = [-comb(d, k) if (d - k) % 2 == 1 else 0 for k in range(d + 1)]
+        self.linear = (beta[0], beta[1] if d >= 1 else 0, delta[0], delta[1] if d >= 1 else 0)
+        if not split:
+            self.linear = (0, 0, 0, 0)
+        b0, b1, d0, d1 = self.linear
+        g = np.arange(n, -n - 1, -2, dtype=object)  # g = n - 2h, h = 0..n
+
+        def poly(coef):
+            out = np.zeros(n + 1, dtype=object)
+            for k, c in enumerate(coef):
+                if c:
+                    out = out + c * g**k
+            return out
+
+        self.wb = poly(beta) - b0 - b1 * g
+        self.wd = poly(delta) - d0 - d1 * g
+        self.has_y = bool(np.any(self.wd != 0))
+        self.grouped = self.has_y or bool(np.any(self.wb != 0))
+        # weights even in g (e.g. g^2 for d = 2 once the linear part is split off): fold g and -g
+        self.fold = not self.has_y and bool(np.all(self.wb == self.wb[::-1]))
+        # largest |contribution| of one pattern to H: remainder weights + linear part
+        per_pattern = int(max(abs(v) for v in self.wb)) + int(max(abs(v) for v in self.wd))
+        self.per_pattern = per_pattern + abs(b0) + abs(b1) * n + abs(d0) + abs(d1) * n
+        self.norm_d = float((n if included else n - 1) ** d)
+
+
+def _grouping_work(plan: ExactPlan) -> int:
+    """Per (state, pattern) work of the grouped part, in bitset words per 64 neurons: one per
+    bitset kind counted, and about two for the popcount and the sort when anything is grouped."""
+    return (2 + 1 + int(plan.has_y)) if plan.grouped else 0
+
+
+def exact_plan(separation: Separation, n: int, n_patterns: int, n_states: int, included: bool):
+    """The :class:`ExactPlan` of a polynomial term, or None where the float path must be used.
+
+    The linear part is split off when the grouping work it saves, about
+    ``B P (N/64) (words saved)`` vector operations, exceeds the cost of its Four Russians products,
+    about ``(P + 1.5 B) N^2 / 64`` (``M^T`` once, then ``M S`` per state): for d = 2 that is roughly
+    ``P > 1.25 N`` when ``B = P`` (the teacher-forced batch); never for d >= 3, where both sums
+    stay grouped anyway.
+    """
+    if not isinstance(separation, Polynomial):
+        return None
+    d = separation.d
+    norm = n if included else n - 1
+    if float(norm) ** d > 1e300:
+        return None
+    plain = ExactPlan(d, n, included, split=False)
+    plan = plain
+    if n * n_patterns < 2**31:
+        split = ExactPlan(d, n, included, split=True)
+        saved = _grouping_work(plain) - _grouping_work(split)
+        if saved > 0 and 2 * n_states * n_patterns * saved > (n_patterns + 1.5 * n_states) * n:
+            plan = split
+    if max(1, n_patterns) * plan.per_pattern >= EXACT_LIMIT:
+        return None
+    return plan
+
+
+@njit(**_SERIAL_OPTIONS)
+def _nibble_table(rows, first, count, table):
+    """``table[code] = sum_{b < count} (-1)^(bit b of code) rows[first + b]`` for the 16 codes (one
+    row addition each: ``table[code] = table[code without its top bit] -+ rows[first + top]``)."""
+    n = rows.shape[1]
+    for i in range(n):
+        table[0, i] = 0
+    for b in range(count):
+        row = rows[first + b]
+        half = 1 << b
+        for code in range(half):
+            src = table[code]
+            up = table[code + half]
+            for i in range(n):
+                v = src[i]
+                up[i] = v - row[i]
+                src[i] = v + row[i]
+
+
+@njit(**JIT_OPTIONS)
+def _couplings(patterns, values, out):
+    """``out[s, j, i] = sum_mu patterns[s, mu, j] values[s, mu, i]`` (``M^T``, int32, exact).
+
+    Four Russians over 4-pattern groups: the 16 signed sums of a group's rows of ``values`` are
+    tabulated (16 row operations), then each ``j`` adds the one its 4 signs select, so ``M^T``
+    costs ``P N^2 / 4 + 4 P N`` additions instead of ``P N^2``.  Parallel over blocks of ``j``."""
+    n_sets, n_patterns, n = patterns.shape
+    n_blocks = (n + 31) // 32
+    for task in prange(n_sets * n_blocks):
+        s = task // n_blocks
+        lo = (task % n_blocks) * 32
+        hi = min(n, lo + 32)
+        rows = values[s]
+        table = np.empty((16, n), np.int32)
+        for j in range(lo, hi):
+            out[s, j, :] = 0
+        for first in range(0, n_patterns, 4):
+            count = min(4, n_patterns - first)
+            _nibble_table(rows, first, count, table)
+            for j in range(lo, hi):
+                code = 0
+                for b in range(count):
+                    if patterns[s, first + b, j] < 0:
+                        code |= 1 << b
+                src = table[code]
+                dst = out[s, j]
+                for i in range(n):
+                    dst[i] += src[i]
+
+
+@njit(**JIT_OPTIONS)
+def _linear_part(states, coupling, colsum, coef, out):
+    """``out[s, b] = b0 sum_mu t + b1 M_T S + S o (d0 sum_mu y + d1 M_Y S)`` (float64 of exact
+    integers).  ``M S = sum_j S_j M^T[j]`` by Four Russians over 4-row groups of ``M^T``, tabulated
+    once per tile of 32 states of one set."""
+    n_sets, n_states, n = states.shape
+    tile = 32
+    n_tiles = (n_states + tile - 1) // tile
+    for task in prange(n_sets * n_tiles):
+        s = task // n_tiles
+        first = (task % n_tiles) * tile
+        count = min(n_states, first + tile) - first
+        lin = np.zeros((tile, n), np.int32)
+        part_out = np.zeros((2, tile, n))
+        table = np.empty((16, n), np.int32)
+        for part in range(2):
+            c0 = coef[2 * part]
+            c1 = coef[2 * part + 1]
+            if c1 != 0.0:
+                rows = coupling[s, part]
+                lin[:, :] = 0
+                for j0 in range(0, n, 4):
+                    width = min(4, n - j0)
+                    _nibble_table(rows, j0, width, table)
+                    for k in range(count):
+                        code = 0
+                        for b in range(width):
+                            if states[s, first + k, j0 + b] < 0:
+                                code |= 1 << b
+                        src = table[code]
+                        dst = lin[k]
+                        for i in range(n):
+                            dst[i] += src[i]
+            for k in range(count):
+                for i in range(n):
+                    part_out[part, k, i] = c0 * colsum[s, part, i] + c1 * np.float64(lin[k, i])
+        for k in range(count):
+            for i in range(n):
+                out[s, first + k, i] = part_out[0, k, i] + states[s, first + k, i] * part_out[1, k, i]
+
+
+def linear_part(states, patterns, targets, plan: ExactPlan, included: bool) -> np.ndarray:
+    """The linear part of the exact path, float64 ``(S, B, N)``:
+    ``b0 sum_mu t_i + b1 (M_T S)_i + S_i (d0 sum_mu y_i + d1 (M_Y S)_i)`` with the coupling matrices
+    ``M_T = T^T Xi`` and ``M_Y = Y^T Xi`` (int32, entries at most P in magnitude, computed only for a
+    non-zero coefficient).  ``M S`` is a sum of ±rows in int32, exact while ``N P < 2^31``
+    (:func:`exact_plan` checks it); the scaled result is an integer below 2^52."""
+    b0, b1, d0, d1 = plan.linear
+    n_sets, n_patterns, n = patterns.shape
+    if included:
+        d0 = d1 = 0
+    colsum = np.zeros((n_sets, 2, n))
+    need = (b1 != 0, d1 != 0)
+    coupling = np.zeros((n_sets, 2, n, n) if any(need) else (n_sets, 2, 1, 1), np.int32)
+    y = targets * patterns if (d0 or d1) else None
+    if b0:
+        colsum[:, 0] = targets.sum(axis=1, dtype=np.int64)
+    if d0:
+        colsum[:, 1] = y.sum(axis=1, dtype=np.int64)
+    for part, values in ((0, targets), (1, y)):
+        if need[part]:
+            block = np.empty((n_sets, n, n), np.int32)
+            _couplings(patterns, np.ascontiguousarray(values, np.int8), block)
+            coupling[:, part] = block
+    out = np.empty(states.shape)
+    _linear_part(states, coupling, colsum, np.array([b0, b1, d0, d1], np.float64), out)
+    return out
+
+
+def target_bitsets(targets, patterns, with_y: bool):
+    """Per pattern, packed bitsets side by side: ``t = -1``; ``t xi = -1`` (if ``with_y``); ``t = 0``
+    (only where some target is 0).  Returns uint64 ``(S, P, K W)`` and the positions of the last
+    two (-1 if absent).
+
+    Group sums follow from bit counts: with ``z`` patterns of target 0 among ``m``,
+    ``c = m - z - 2 #(t = -1)`` and ``y = m - z - 2 #(t xi = -1)``.
+    """
+    t = np.asarray(targets, np.int8)
+    parts = [pack_pm1(t)]
+    pos_y = pos_z = -1
+    if with_y:
+        pos_y = len(parts)
+        parts.append(pack_pm1(t * patterns))
+    zero = t == 0
+    if zero.any():
+        pos_z = len(parts)
+        parts.append(pack_pm1(-zero.astype(np.int8)))
+    return np.ascontiguousarray(np.concatenate(parts, axis=-1)), pos_y, pos_z
 
 
 class NumbaBackend:
@@ -77,13 +483,51 @@ class NumbaBackend:
     name = "numba"
 
     def term_field(self, states, patterns, targets, separation: Separation, overlap: str):
-        """See :meth:`amsim.engine.backends.numpy_backend.NumpyBackend.term_field`."""
-        field = np.empty(states.shape)
-        bound = np.empty(states.shape[:2] + (1,))
-        products = targets * patterns  # int8 (S, P, N): t_i^mu xi_i^mu
+        """See :meth:`amsim.engine.backends.numpy_backend.NumpyBackend.term_field`.
+
+        Polynomial fields of the exact path are the numpy backend's fields to within 2 roundings;
+        the float path has the numpy backend's per-state factor (the exponential's shift).
+        """
+        n_sets, n_states, n = states.shape
+        n_patterns = patterns.shape[1]
+        field = np.zeros(states.shape)
+        bound = np.zeros(states.shape[:2] + (1,))
+        if n_patterns == 0 or n_sets * n_states == 0:
+            return field, bound
+        included = overlap == "included"
+        states = np.ascontiguousarray(states, np.int8)
+        patterns = np.ascontiguousarray(patterns, np.int8)
+        targets = np.ascontiguousarray(targets, np.int8)
+        plan = exact_plan(separation, n, n_patterns, n_states, included)
+        if plan is not None:
+            grouped, with_y, fold = plan.grouped, plan.has_y, plan.fold
+            weights_b = np.array(plan.wb, np.float64)  # integers below 2^52: exact
+            weights_d = np.array(plan.wd, np.float64)
+            if any(plan.linear):
+                linear = linear_part(states, patterns, targets, plan, included)
+            else:
+                linear = np.zeros(states.shape)
+            norm_d = plan.norm_d
+        else:
+            grouped, with_y, fold = True, not included, False
+            weights_b = weights_d = np.zeros(n + 1)
+            linear = np.zeros((1, 1, 1))
+            norm_d = 1.0
+        sbits = pack_pm1(states)  # (S, B, W)
+        pbits = np.ascontiguousarray(np.swapaxes(pack_pm1(patterns), 1, 2))  # (S, W, P)
+        bitsets, pos_y, pos_z = target_bitsets(targets, patterns, with_y)  # (S, P, K W)
         kind = KIND_EXP if isinstance(separation, Exponential) else KIND_POLY
-        degree = getattr(separation, "d", 1)
-        kernel = _PARALLEL if states.shape[0] * states.shape[1] >= PARALLEL_MIN_STATES else _SERIAL
-        kernel(states, patterns, targets, products, kind, degree, separation.rel_err,
-               overlap == "included", field, bound)
+        degree = float(getattr(separation, "d", 1))
+        total = n_sets * n_states
+        args = (sbits, pbits, bitsets, pos_y, pos_z, states, linear, grouped, fold, weights_b, weights_d,
+                norm_d, plan is not None, kind, degree, included, float(separation.rel_err), field,
+                bound)
+        if total >= PARALLEL_MIN_STATES:
+            # many small chunks handed out dynamically: a thread that the OS preempts (a shared
+            # machine) does not hold the others back at the end
+            chunk = max(1, min(64, -(-total // (16 * numba.get_num_threads()))))
+            with numba.parallel_chunksize(1):
+                _run_parallel(chunk, *args)
+        else:
+            _run_serial(total, *args)
         return field, bound
