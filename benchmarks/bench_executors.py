@@ -7,7 +7,7 @@ are checked equal to the first run's, so speed is never bought with different an
 runs single-threaded (``AMSIM_WORKER_THREADS=1``): otherwise one worker's BLAS already uses both
 cores and the comparison measures threads, not the executor.
 
-Usage: python benchmarks/bench_executors.py [--tasks 16] [--steps 200]
+Usage: python benchmarks/bench_executors.py [--tasks 16] [--steps 600]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def arrays(path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=600)
     args = parser.parse_args()
     os.environ["AMSIM_WORKER_THREADS"] = "1"
     plan = parse_scenario(SCENARIO.format(tasks=args.tasks, steps=args.steps), "bench")
