@@ -245,6 +245,11 @@ class Results:
             raise StoreError(f"{self.path}: {what} match {ref!r}; `amsim inspect {self.path}` lists them")
         return matches[0]
 
+    def done(self) -> list[str]:
+        """Ids of the tasks that finished successfully, in task-index order."""
+        ids = [t for t, e in self.tasks.items() if e["attrs"].get("status") == "done"]
+        return sorted(ids, key=lambda t: int(self.tasks[t]["attrs"]["index"]))
+
     def read_task(self, task_id: str) -> tuple[dict, dict[str, np.ndarray]]:
         """Attributes and arrays of one task."""
         entry = self.tasks[task_id]

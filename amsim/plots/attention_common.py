@@ -9,13 +9,8 @@ import numpy as np
 
 def done_tasks(results) -> list[dict]:
     """Finished tasks in index order: ``{"id", "params", "attrs"}``."""
-    out = []
-    for tid, entry in results.tasks.items():
-        attrs = entry["attrs"]
-        if attrs.get("status") != "done":
-            continue
-        out.append({"id": tid, "params": results.params(tid), "attrs": attrs})
-    return sorted(out, key=lambda t: int(t["attrs"]["index"]))
+    return [{"id": tid, "params": results.params(tid), "attrs": results.tasks[tid]["attrs"]}
+            for tid in results.done()]
 
 
 def selected_tasks(results, task=None) -> list[dict]:

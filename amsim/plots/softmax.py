@@ -7,9 +7,7 @@ import numpy as np
 
 
 def plot(results, task=None):
-    ids = [results.find(task)] if task is not None else sorted(
-        (t for t, e in results.tasks.items() if e["attrs"].get("status") == "done"),
-        key=lambda t: int(results.tasks[t]["attrs"]["index"]))
+    ids = [results.find(task)] if task is not None else results.done()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for task_id in ids:
         _, arrays = results.read_task(task_id)

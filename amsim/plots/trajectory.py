@@ -15,7 +15,7 @@ MAX_PANELS = 6
 
 def plot(results, task=None):
     """Diagnostic overlaps m^mu(t) of every pattern against time, with the expected pattern in black."""
-    ids = [results.find(task)] if task is not None else _done(results)[:MAX_PANELS]
+    ids = [results.find(task)] if task is not None else results.done()[:MAX_PANELS]
     cols = min(3, len(ids))
     rows = math.ceil(len(ids) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
@@ -36,15 +36,10 @@ def plot(results, task=None):
         ax.axis("off")
     axes.flat[0].legend(loc="lower left", fontsize=8)
     shown = len(ids)
-    total = len(_done(results)) if task is None else 1
+    total = len(results.done()) if task is None else 1
     fig.suptitle(f"{results.attrs['scenario_name']}: overlaps ({shown} of {total} tasks)")
     fig.tight_layout()
     return fig
-
-
-def _done(results):
-    done = [t for t, e in results.tasks.items() if e["attrs"].get("status") == "done"]
-    return sorted(done, key=lambda t: int(results.tasks[t]["attrs"]["index"]))
 
 
 def _label(params: dict) -> str:
