@@ -1,6 +1,7 @@
 """Benchmark: teacher-forced transition errors, numba kernels against a numpy float32 reference.
 
 Run:  python benchmarks/bench_kernels.py [--repeats 3] [--sizes N:P,...] [--models poly2,exp] [--cupy]
+                                        [--curves poly2:100,poly2:256,poly3:40,exp:20]
 
 One run prints, for N in {100, 256, 1024} and P in {1024, 4096, 16384} and each model (polynomial
 DenseNet d = 2, exponential DenseNet, sequence form):
@@ -20,6 +21,19 @@ DenseNet d = 2, exponential DenseNet, sequence form):
 - with ``--cupy`` (on a machine with a CUDA device), the CuPy backend's time as well (checked equal
   to numba's error counts).  The GPU check of a device session is
   ``python -m pytest tests/test_backends.py -q && python benchmarks/bench_kernels.py --cupy``.
+
+Then, for the capacity-curve cases ``--curves`` (model:N, one pattern set of ``Pmax = round(2 P_T)``
+patterns, the code protocol's start), the descending search against the one-pass nested prefixes
+(:mod:`amsim.engine.prefix`) producing the same curve, numba in both:
+
+- ``search``: the descending search ``P = Pmax, int(0.99 P), ...`` down to the first P whose
+  teacher-forced transitions all pass, each probe evaluated from scratch on the prefix ``Xi[:P]``
+  (``transition_errors``), against :func:`~amsim.engine.prefix.prefix_success` on the same grid;
+- ``curve``: the same probes through the whole grid down to P = 1, against the same one pass;
+- ``errors``: the one pass that counts the errors of every prefix ``P = 1..Pmax``
+  (:func:`~amsim.engine.prefix.prefix_errors`), for reference.
+
+Both sides must give the same first success and the same success at every grid P.
 
 Timing: for each of the two, one untimed run (numba compilation happens before, on a tiny case),
 then ``--repeats`` timed runs back to back (at least 10 under 0.1 s), best reported (the machine may be shared: the load
@@ -45,7 +59,8 @@ import numpy as np
 from amsim import make_model, transition_errors
 from amsim.engine.fields import BLOCK_ELEMENTS
 
-MODELS = {"poly2": ("poly", 2), "exp": ("exp", None)}
+MODELS = {"poly2": ("poly", 2), "poly3": ("poly", 3), "exp": ("exp", None)}
+CURVES = "poly2:100,poly2:256,poly3:40,exp:20"
 SIZES = [(n, p) for n in (100, 256, 1024) for p in (1024, 4096, 16384)]
 ORACLE_MAX_P = 4096
 
@@ -150,6 +165,45 @@ def sgemm_rate(patterns: np.ndarray, repeats: int) -> float:
     return p * p * n / best
 
 
+def curve_rows(cases: str, seed: int) -> None:
+    """Print the capacity-curve comparison (module docstring) for ``model:N,...``."""
+    from amsim.engine.prefix import prefix_errors, prefix_success
+    from amsim.engine.protocols import descending_grid
+
+    header = (f"{'model':<6} {'N':>5} {'Pmax':>6} {'P*':>6} {'probes':>6} {'search [s]':>11} {'curve [s]':>10} "
+              f"{'one pass [s]':>12} {'search x':>9} {'curve x':>8} {'errors [s]':>10}")
+    print("\n" + header + "\n" + "-" * len(header))
+    for case in filter(None, cases.split(",")):
+        key, n = case.split(":")
+        f, d = MODELS[key]
+        n = int(n)
+        model = make_model("densenet", f=f, d=d, form="sequence")
+        p_max = round(2 * model.transition_capacity(n))
+        patterns = np.where(np.random.default_rng([seed, n, p_max]).random((p_max, n)) < 0.5, 1, -1).astype(np.int8)
+        grid = descending_grid(p_max)
+        prefix_success(model, patterns[:64], grid[grid <= 64], "all", "numba")  # compile outside the timing
+        t0, t_search, scratch = time.perf_counter(), None, []
+        for P in grid:
+            scratch.append(bool((transition_errors(model, patterns[:P], "numba") == 0).all()))
+            if scratch[-1] and t_search is None:  # the descending search stops here
+                t_search = time.perf_counter() - t0
+        t_curve = time.perf_counter() - t0
+        t_search = t_curve if t_search is None else t_search
+        t0 = time.perf_counter()
+        one_pass = prefix_success(model, patterns, grid, "all", "numba")
+        t_pass = time.perf_counter() - t0
+        if not np.array_equal(one_pass, scratch):
+            raise SystemExit(f"one pass and descending search disagree: {case}")
+        t0 = time.perf_counter()
+        errors = prefix_errors(model, patterns, "all", "numba")
+        t_errors = time.perf_counter() - t0
+        if not np.array_equal(errors[grid - 1] == 0, one_pass):
+            raise SystemExit(f"prefix errors and prefix success disagree: {case}")
+        first = int(np.argmax(one_pass))
+        print(f"{key:<6} {n:>5} {p_max:>6} {grid[first]:>6} {first + 1:>6} {t_search:>11.3f} {t_curve:>10.3f} "
+              f"{t_pass:>12.3f} {t_search / t_pass:>9.1f} {t_curve / t_pass:>8.1f} {t_errors:>10.3f}", flush=True)
+
+
 def parse_sizes(text: str | None):
     if not text:
         return SIZES
@@ -165,6 +219,7 @@ def main() -> None:
     parser.add_argument("--models", default="poly2,exp")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cupy", action="store_true", help="also time the CuPy backend")
+    parser.add_argument("--curves", default=CURVES, help="model:N,... capacity-curve cases ('' for none)")
     args = parser.parse_args()
     if args.cupy:
         from amsim.engine.backends import usable
@@ -190,7 +245,7 @@ def main() -> None:
     header = (f"{'model':<6} {'N':>5} {'P':>6} {'f32 ref [s]':>12} {'numba [s]':>10} {'ratio':>7} "
               f"{'pairs/s':>9} {'of sgemm':>9} {'f64 numpy [s]':>14}" + (" cupy [s]" if args.cupy else ""))
     print("\n" + header + "\n" + "-" * len(header))
-    for key in args.models.split(","):
+    for key in filter(None, args.models.split(",")):
         f, d = MODELS[key]
         model = make_model("densenet", f=f, d=d, form="sequence")
         for n, p in parse_sizes(args.sizes):
@@ -222,6 +277,9 @@ def main() -> None:
     print(f"\nbest of {args.repeats} back-to-back repeats after one untimed run (* = one run, over "
           f"--budget {args.budget:g} s); numba = numpy float64 oracle error counts wherever the oracle "
           f"ran (P <= {ORACLE_MAX_P}); load average now "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    curve_rows(args.curves, args.seed)
+    print("\none run each (search and curve share their probes); load average now "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

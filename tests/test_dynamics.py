@@ -333,3 +333,26 @@ def test_transition_errors_equal_one_step_runs(kwargs, n, backend):
                       for mu in range(14)] for s in range(3)])
     np.testing.assert_array_equal(errs, loop)
     assert (errs > 0).any() and (errs == 0).any()
+
+
+@pytest.mark.parametrize("backend", ["numpy"])
+def test_stopped_trials_cost_no_field_evaluations(backend, monkeypatch):
+    """Under ``first_error`` each batch run equals the runs of its sets one at a time (an independent
+    reference), while the fields of stopped trials are no longer evaluated."""
+    model = make_model("densenet", f="poly", d=2)
+    rng = np.random.default_rng(7)
+    pats = rng.choice(np.array([-1, 1], np.int8), (12, 40, 20))  # above P_S(20): runs fail at various steps
+    initial = np.where(rng.random((12, 3, 20)) < 0.05, -1, 1).astype(np.int8) * pats[:, [0]]
+    rows = []
+    original = type(model).field_signs
+    monkeypatch.setattr(type(model), "field_signs",
+                        lambda self, h, p, b: rows.append(h[0].shape[0] * h[0].shape[1]) or original(self, h, p, b))
+    batch = run(model, pats, 40, start=0, initial=initial, backend=backend, stop="first_error", record_states=True)
+    evaluated = sum(rows)
+    assert len(set(batch.stopped_at.ravel())) > 2  # trials stopped at different steps
+    assert evaluated < 12 * 3 * batch.steps
+    for s in range(12):
+        alone = run(model, pats[s], 40, start=0, initial=initial[s], backend=backend, stop="first_error")
+        np.testing.assert_array_equal(batch.stopped_at[s], alone.stopped_at[0])
+        np.testing.assert_array_equal(batch.final[s], alone.final[0])
+        np.testing.assert_array_equal(batch.errors[: alone.steps, s], alone.errors[:, 0])

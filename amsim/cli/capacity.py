@@ -44,11 +44,16 @@ _THRESHOLD_FLAGS = {
     "--start-factor", type=float, default=None,
     help="paper/code: start at this multiple of the theory value [default: 2; the paper's degree scans: 2.5].",
 )
+@click.option(
+    "--draws", type=click.Choice(["fresh", "nested"]), default="fresh", show_default=True,
+    help="paper/code: fresh patterns for every probe, or nested prefixes of one draw per sequence, "
+    "all probes in one pass (Hebbian DenseNet family).",
+)
 @click.option("--backend", type=BACKEND_CHOICE, default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def capacity(
     n, measure, protocol, sequences, scope, reps, seed, target, c, confidence, max_trials,
-    start_factor, backend, as_json, **flags,
+    start_factor, draws, backend, as_json, **flags,
 ):
     """Measure the transition or sequence capacity of a network, beside its theory value.
 
@@ -90,7 +95,7 @@ def capacity(
     net, bias = build_model(flags)
     result = measure_capacity(
         net, n, measure, protocol, task_rng(seed), reps=reps, sequences=sequences, scope=scope, backend=backend,
-        bias=bias, **options,
+        bias=bias, draws=draws, **options,
     )
     out = result.to_dict()
     out["seed"] = seed
@@ -108,7 +113,8 @@ def _print_table(net, out: dict) -> None:
     symbol = "P_T" if out["measure"] == "transition" else "P_S"
     title = (
         f"{describe(net)}, N={out['N']}: {out['measure']} capacity, {out['protocol']} protocol "
-        f"({out['sequences']} sequence(s) per trial, scope {out['scope']}), seed={out['seed']}"
+        f"({out['sequences']} sequence(s) per trial, scope {out['scope']}, {out['draws']} draws), "
+        f"seed={out['seed']}"
     )
     table = Table(title=title, show_edge=False)
     columns = ["rep", "start P", "capacity"] + (["CI"] if threshold else []) + ["censored", "probes", "trials"]

@@ -4,7 +4,8 @@ Shapes: ``patterns (S, P, N)`` (S independent pattern sets, or ``(P, N)`` for on
 ``(S, B, N)``.  Step ``t`` maps the state at time ``t-1`` to the state at time ``t``; time 0 is the
 initial state.
 
-Stop conditions (per trial; a stopped trial is frozen and the loop ends when every trial stopped):
+Stop conditions (per trial; a stopped trial is frozen and the loop ends when every trial stopped;
+deterministic updates stop evaluating the fields of stopped trials, :func:`update_active`):
 
 - ``fixed_point``: the update left the state unchanged (and no tie error occurred);
 - ``first_error``: the new state differs from the expected pattern, or a tie counted as an error;
@@ -100,6 +101,26 @@ def asynchronous_sweep(model, patterns, history, backend, tie_policy, rng):
 SCHEDULES = {"sync": synchronous_step, "async": asynchronous_sweep}
 
 
+def update_active(model, patterns, history, backend, tie_policy, active):
+    """:func:`synchronous_step` of the trials that are still running (``active`` bool ``(S, B)``).
+
+    Evaluates the fields of the smallest rectangle of pattern sets x trials that holds every active
+    trial, so a set whose trials all stopped costs nothing; the other entries keep their state.
+    Only for deterministic updates (no draws from a generator): the result equals the full step on
+    every active trial.
+    """
+    sets = np.flatnonzero(active.any(axis=1))
+    trials = np.flatnonzero(active[sets].any(axis=0))
+    pick = np.ix_(sets, trials)
+    new_sub, errors_sub, tied_sub = synchronous_step(
+        model, patterns[sets], [h[pick] for h in history], backend, tie_policy, None)
+    new = history[0].copy()
+    tie_errors = np.zeros(new.shape, bool)
+    tied = np.zeros(new.shape, bool)
+    new[pick], tie_errors[pick], tied[pick] = new_sub, errors_sub, tied_sub
+    return new, tie_errors, tied
+
+
 def initial_history(model, patterns, state, start):
     """``[state, earlier states...]``: the pre-history is ``xi^{start-1}`` (``xi^P`` before ``xi^1``,
     spec §1) when the run starts at a pattern, else the initial state itself."""
@@ -176,8 +197,13 @@ def run(
     ties = np.zeros((steps, n_sets, n_trials), np.int32)
     stopped_at = np.full((n_sets, n_trials), -1, np.int64)
     active = np.ones((n_sets, n_trials), bool)
+    # a deterministic update may skip stopped trials; one that draws from rng must not (replay)
+    skip_stopped = schedule == "sync" and tie_policy != "random"
     for t in range(1, steps + 1):
-        new, tie_errors, tied = update(model, pats, history, backend, tie_policy, rng)
+        if skip_stopped and not active.all():
+            new, tie_errors, tied = update_active(model, pats, history, backend, tie_policy, active)
+        else:
+            new, tie_errors, tied = update(model, pats, history, backend, tie_policy, rng)
         new = np.where(active[..., None], new, state)
         ties[t - 1] = np.where(active, tied.sum(-1), 0)
         failed = np.zeros_like(active)

@@ -18,6 +18,17 @@ Protocols
 - ``threshold`` (amsim's own, the default): :func:`threshold_search` estimates the largest ``P`` whose
   success probability is at least a stated target, with a confidence interval.
 
+Draws (``paper``/``code`` only)
+-------------------------------
+``fresh`` (default, the paper's): every probe draws new pattern sets.  ``nested``
+(:func:`nested_descending_search`): one draw of ``start`` patterns per sequence, and probe P scores
+its first P patterns; all probes come out of one pass over the draw (:mod:`amsim.engine.prefix`),
+about ``N P*^2`` work instead of ``sum_probes N P^2``.  Each probe has the law of a fresh draw, but
+the probes of one repetition are correlated: the nested capacity is (for a monotone realisation) the
+largest P that the one draw supports, while fresh draws give every probe a new chance to succeed,
+so fresh capacities are stochastically larger by about the width of the region where ``p(P)`` falls
+from 1 to 0 (details in :mod:`amsim.engine.prefix`; tests/test_prefix.py compares both).
+
 Events (what one trial scores; a trial succeeds iff all of its ``sequences`` independent sequences do)
 
 =========  ==========  ======================================================================
@@ -53,6 +64,7 @@ from amsim.errors import AmsimError
 from amsim.models.base import BinaryModel
 
 PROTOCOLS = ("paper", "code", "threshold")
+DRAWS = ("fresh", "nested")
 MEASURES = ("transition", "sequence")
 SCOPES = {"transition": ("first", "all"), "sequence": ("cycle", "open")}
 
@@ -225,6 +237,46 @@ def descending_search(trial: Trial, start: int, rng: np.random.Generator) -> Rep
             return Repetition(start, P, censored=len(probes) == 1, probes=probes)
         P = next_descending(P)
     return Repetition(start, 0, censored=False, probes=probes)
+
+
+def descending_grid(start: int) -> np.ndarray:
+    """int64: every P the descending search can probe from ``start``: ``start, int(0.99 start), ..., 1``."""
+    grid = [start]
+    while grid[-1] > 1:
+        grid.append(next_descending(grid[-1]))
+    return np.array(grid, np.int64)
+
+
+def nested_descending_search(
+    model: BinaryModel, n_neurons: int, event: Event, start: int, rng: np.random.Generator,
+    backend="auto", bias: float = 0.0,
+) -> Repetition:
+    """The descending search of :func:`descending_search` on nested prefixes (``draws = "nested"``).
+
+    Draws ``event.sequences`` sets of ``start`` patterns (in turn, whole, from ``rng``), and lets probe
+    P succeed iff the first P patterns of every set pass the event; the probes, capacity and
+    censoring are then those of the descending search, whose every probe is settled by
+    :func:`amsim.engine.prefix.prefix_success`.  Each further set only needs the prefixes that all
+    earlier sets passed.  Only Hebbian DenseNet-family models
+    (:func:`amsim.engine.prefix.unsupported_reason`).
+    """
+    from amsim.engine.prefix import prefix_bytes, prefix_success
+
+    if start < 1:
+        raise AmsimError(f"the start value must be >= 1, got {start}")
+    require(prefix_bytes(1, start, n_neurons), f"a nested pattern set with P={start}, N={n_neurons}")
+    grid = descending_grid(start)
+    alive = np.ones(len(grid), bool)
+    for _ in range(event.sequences):
+        pats = biased(rng, (start, n_neurons), bias)
+        live = np.flatnonzero(alive)
+        alive[live] = prefix_success(model, pats[: grid[live].max()], grid[live], event.scope, backend)
+        if not alive.any():
+            break
+    first = int(np.argmax(alive)) if alive.any() else len(grid) - 1
+    probes = [Probe(int(P), 1, int(alive[k])) for k, P in enumerate(grid[: first + 1])]
+    capacity = int(grid[first]) if alive.any() else 0
+    return Repetition(start, capacity, censored=bool(alive[0]), probes=probes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -404,12 +456,15 @@ def run_protocol(
     *,
     start_factor: float = 2.0,
     threshold: ThresholdSettings = ThresholdSettings(),
+    descend: Callable[[int, np.random.Generator], Repetition] | None = None,
 ) -> list[Repetition]:
     """Repeat a protocol ``reps`` times, each repetition on its own generator from ``rng.spawn``.
 
     Start values: ``paper``/``code`` repetitions 0-4 start at ``round(start_factor * theory)``
     (spec: 2; 2.5 for degree scans), later ones at ``int(1.25 * max(earlier capacities))``;
     ``threshold`` repetitions start at ``round(theory)``.  Every start is at least 1.
+    ``descend(start, rng)`` replaces the fresh-draw :func:`descending_search` of ``trial`` (the
+    nested draws of :func:`nested_descending_search`).
     """
     if protocol not in PROTOCOLS:
         raise AmsimError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
@@ -424,7 +479,8 @@ def run_protocol(
             start = round(start_factor * theory)
         else:
             start = int(RESTART_FACTOR * max(r.capacity for r in repetitions))
-        repetitions.append(descending_search(trial, max(1, start), child))
+        search = descend or (lambda P, generator: descending_search(trial, P, generator))
+        repetitions.append(search(max(1, start), child))
     return repetitions
 
 
@@ -492,6 +548,7 @@ def measure_capacity(
     start_factor: float = 2.0,
     backend="auto",
     bias: float = 0.0,
+    draws: str = "fresh",
 ) -> CapacityResult:
     """Measure a network's transition or sequence capacity with one protocol.
 
@@ -507,6 +564,9 @@ def measure_capacity(
     threshold : target, confidence and budget of the ``threshold`` protocol
     start_factor : start of the descending searches in units of the theory value (2 in the paper)
     backend : field-core backend name (``auto`` is resolved once and recorded) or backend object
+    bias : pattern bias eps, ``Pr[+1] = (1 + eps)/2``
+    draws : ``fresh`` (every probe draws anew) or ``nested`` (``paper``/``code`` only: one draw per
+        sequence, probes on its prefixes, :func:`nested_descending_search`)
 
     Returns
     -------
@@ -517,6 +577,11 @@ def measure_capacity(
     event = default_event(protocol, measure, sequences, scope)
     impl = get_backend(backend) if isinstance(backend, str) else backend
     trial = network_trial(model, n_neurons, event, impl, bias)
+    descend = None
+    if draws == "nested":
+        descend = nested_search(model, n_neurons, event, protocol, impl, bias)
+    elif draws != "fresh":
+        raise AmsimError(f"draws must be one of {', '.join(DRAWS)}, got {draws!r}")
     theory = (model.transition_capacity if measure == "transition" else model.sequence_capacity)(n_neurons)
     settings = {
         "protocol": protocol,
@@ -528,11 +593,28 @@ def measure_capacity(
         "model": model.params(),
         "backend": impl.name,
         "bias": bias,
+        "draws": draws,
         "theory": theory,
     }
     if protocol == "threshold":
         settings.update(asdict(threshold))
     else:
         settings["start_factor"] = start_factor
-    repetitions = run_protocol(trial, protocol, theory, reps, rng, start_factor=start_factor, threshold=threshold)
+    repetitions = run_protocol(trial, protocol, theory, reps, rng, start_factor=start_factor, threshold=threshold,
+                               descend=descend)
     return CapacityResult(settings, repetitions)
+
+
+def nested_search(model, n_neurons, event, protocol, backend, bias) -> Callable[[int, np.random.Generator], Repetition]:
+    """``search(start, rng)`` of the nested draws, after refusing what they cannot do."""
+    from amsim.engine.prefix import unsupported_reason
+
+    if protocol == "threshold":
+        raise AmsimError(
+            "nested draws apply to the paper and code protocols; the threshold protocol's guarantee "
+            "needs independent trials at every probe"
+        )
+    reason = unsupported_reason(model)
+    if reason:
+        raise AmsimError(reason)
+    return lambda start, rng: nested_descending_search(model, n_neurons, event, start, rng, backend, bias)

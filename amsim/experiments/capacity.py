@@ -6,6 +6,9 @@ fresh draws and ``[scan]`` runs it over N, d or any model parameter.  Stored per
 (``probes``: rows of P tried, trials, successes), the capacity, the censoring flag, the start value,
 the threshold protocol's confidence interval, and the model's theory value for that measure and N.
 
+``draws = "nested"`` (paper/code) settles every probe of a repetition on the prefixes of one draw,
+in one pass (:func:`amsim.engine.protocols.nested_descending_search`).
+
 Deviation (documented): the release code starts repetitions >= 5 at 1.25 x the largest earlier
 result; that couples tasks and would make results depend on their order, so every task here starts at
 ``start_factor`` x theory (2 by default, as the paper's repetitions 0-4).
@@ -34,6 +37,8 @@ class Params(ModelParams):
     confidence: float = Field(0.95, gt=0, lt=1, description="threshold: coverage of the interval")
     max_trials: int = Field(4096, ge=1, description="threshold: trials per probe at most")
     start_factor: float = Field(2.0, gt=0, description="paper/code: start at this multiple of theory")
+    draws: Literal["fresh", "nested"] = Field(
+        "fresh", description="paper/code: fresh patterns per probe, or nested prefixes of one draw (one pass)")
 
 
 class Record(BaseModel):
@@ -56,6 +61,8 @@ class CapacityKind:
                    start_factor=params.start_factor)
         if params.protocol == "threshold":
             out.update(target=params.target, confidence=params.confidence, max_trials=params.max_trials)
+        if params.draws != "fresh":  # absent by default: task ids of earlier scenarios stay valid
+            out["draws"] = params.draws
         return {k: v for k, v in out.items() if v is not None}
 
     def estimate_bytes(self, params: Params, record: Record) -> int:
@@ -68,7 +75,7 @@ class CapacityKind:
         result = measure_capacity(
             params.build(), params.N, self.measure, params.protocol, rng, reps=1,
             sequences=params.sequences, scope=params.scope, threshold=settings,
-            start_factor=params.start_factor, backend=backend, bias=params.bias,
+            start_factor=params.start_factor, backend=backend, bias=params.bias, draws=params.draws,
         )
         rep = result.repetitions[0]
         probes = np.array([[p.P, p.trials, p.successes] for p in rep.probes], dtype=np.int64).reshape(-1, 3)
@@ -82,6 +89,7 @@ class CapacityKind:
             "theory": float(result.settings["theory"]),
             "scope": result.settings["scope"],
             "sequences": int(result.settings["sequences"]),
+            "draws": params.draws,
         }
         return TaskResult(arrays={"probes": probes}, attrs=attrs)
 
