@@ -449,6 +449,64 @@ def test_bit_packing_round_trip_and_overlaps(n):
     np.testing.assert_array_equal(n - 2 * hamming, np.einsum("sbn,scn->sbc", x.astype(int), x.astype(int)))
 
 
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+@pytest.mark.parametrize("p", [1, 8, 13, 40])
+def test_hamming_block(n, p):
+    """The vector Hamming distances (whole blocks of LANES patterns; the rest is the caller's), with
+    and without folding ``h`` onto ``min(h, n - h)``."""
+    pytest.importorskip("numba")
+    from numba import njit
+
+    from amsim.engine.backends.bits import LANES, hamming_block
+
+    @njit
+    def distances(x, rows, n, fold, out):
+        hamming_block(x, rows, n, fold, out)
+
+    rng = np.random.default_rng([n, p])
+    patterns, state = pm1(rng, (p, n)), pm1(rng, n)
+    rows = np.ascontiguousarray(pack_pm1(patterns).T)  # (W, P), word-major
+    want = (patterns != state).sum(axis=1)
+    done = LANES * (p // LANES)
+    for fold in (False, True):
+        out = np.full(p, 99999, np.uint32)
+        distances(pack_pm1(state), rows, n, fold, out)
+        expected = np.minimum(want, n - want) if fold else want
+        np.testing.assert_array_equal(out[:done], expected[:done])
+        assert (out[done:] == 99999).all()
+
+
+@pytest.mark.parametrize("separation", SEPARATIONS, ids=SEP_IDS)
+@pytest.mark.parametrize("overlap", OVERLAP_KINDS)
+def test_numba_term_codes(separation, overlap):
+    """``term_codes`` (codes without a float field) against ``term_field`` and the oracle: certain
+    entries carry the oracle's sign, ``ambiguous`` marks exactly the states with an AMBIGUOUS entry,
+    and the exact polynomial path leaves nothing ambiguous (its ties are 0 already)."""
+    if not registry.usable("numba")[0]:
+        pytest.skip(registry.usable("numba")[1])
+    from amsim.engine.backends.numba_backend import exact_plan
+    from amsim.engine.fields import AMBIGUOUS
+
+    impl = registry.get_backend("numba")
+    rng = np.random.default_rng(17)
+    for n, p, n_states in [(7, 5, 9), (65, 300, 40), (4, 1100, 16)]:
+        patterns = pm1(rng, (2, p, n))
+        targets = np.roll(patterns, -1, axis=1)
+        targets[:, :, 0] = 0  # gated off at neuron 0: h_0 = 0, an exact tie in every state
+        states = pm1(rng, (2, n_states, n))
+        states[:, : min(p, n_states)] = patterns[:, : min(p, n_states)]
+        codes, ambiguous = impl.term_codes(states, patterns, targets, separation, overlap)
+        want = oracle_signs(states, patterns, targets, separation, overlap)
+        certain = codes != AMBIGUOUS
+        np.testing.assert_array_equal(codes[certain], want[certain])
+        np.testing.assert_array_equal(ambiguous, (~certain).any(axis=2))
+        if exact_plan(separation, n, p, n_states, overlap == "included") is not None:
+            assert certain.all() and (codes[..., 0] == 0).all()
+        field, bound = impl.term_field(states, patterns, targets, separation, overlap)
+        decided = np.abs(field) > bound
+        np.testing.assert_array_equal(codes[decided], np.sign(field[decided]))
+
+
 def test_array_namespace_helpers():
     xp = namespace("array_api_strict") if registry._installed("array_api_strict") else namespace("numpy")
     host = np.arange(6, dtype=np.int8).reshape(2, 3)

@@ -347,3 +347,36 @@ def test_numpy_and_numba_agree_bitwise(kwargs, n, p):
     np.testing.assert_array_equal(
         field_signs(st, sets, t, model.separation, "numpy"), field_signs(st, sets, t, model.separation, "numba")
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the single-term fast path and the combined path agree
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("separation", [Polynomial(1), Polynomial(2), Polynomial(5), Exponential()],
+                         ids=["d1", "d2", "d5", "exp"])
+def test_single_term_fast_path_equals_combined_path(backend, separation):
+    """A single term of weight 1 skips the combining (and, on the numba backend, the float field):
+    its certain codes must resolve to the signs the combined path gives, ties included."""
+    from amsim.engine.backends import get_backend
+    from amsim.engine.fields import AMBIGUOUS, Term, certain_codes, combined_codes, resolve_ambiguous
+
+    impl = get_backend(backend)
+    rng = np.random.default_rng(23)
+    n, p = 9, 30
+    patterns = pm1(rng, (2, p, n))
+    targets = np.roll(patterns, -1, axis=1)
+    targets[:, 3, 4] = 0
+    states = np.stack([probe_states(rng, patterns[s]) for s in range(2)])
+    pairs = [(Term(targets, separation), targets)]
+    fast, fast_rows = certain_codes(impl, states, patterns, pairs)
+    slow, slow_rows = combined_codes(impl, states, patterns, pairs)
+    for codes, rows in ((fast, fast_rows), (slow, slow_rows)):
+        np.testing.assert_array_equal(rows, (codes == AMBIGUOUS).any(axis=2))
+        resolve_ambiguous(codes, states, patterns, pairs, rows)
+    np.testing.assert_array_equal(fast, slow)
+    for s in range(2):
+        f, d = ("exp", None) if isinstance(separation, Exponential) else ("poly", separation.d)
+        np.testing.assert_array_equal(fast[s], reference_signs(states[s], patterns[s], targets[s], f, d))

@@ -33,7 +33,8 @@ def simulate(n, p, steps, seed, start, backend, tie_policy, schedule, **flags):
 
     from amsim.engine.dynamics import run
     from amsim.engine.fields import BLOCK_ELEMENTS
-    from amsim.engine.memory import field_core_bytes, require
+    from amsim.engine.backends import get_backend
+    from amsim.engine.memory import field_signs_bytes, require
     from amsim.engine.patterns import biased
     from amsim.engine.rng import task_rng
 
@@ -47,7 +48,8 @@ def simulate(n, p, steps, seed, start, backend, tie_policy, schedule, **flags):
     if steps < 0:
         raise AmsimError(f"--steps must be >= 0, got {steps}")
     net, bias = build_model(flags)
-    require(2 * n * p + field_core_bytes(1, 1, p, n, BLOCK_ELEMENTS), f"a network of N={n}, P={p}")
+    need = field_signs_bytes(get_backend(backend), 1, 1, p, n, 1, BLOCK_ELEMENTS)
+    require(2 * n * p + need, f"a network of N={n}, P={p}")
     rng = task_rng(seed)
     patterns = biased(rng, (p, n), bias)
     traj = run(net, patterns, steps, start=start, backend=backend, tie_policy=tie_policy, rng=rng,

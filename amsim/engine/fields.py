@@ -14,7 +14,12 @@ Shapes and conventions
 Backends compute each term's float64 field and a rigorous bound on its rounding error
 (``term_field``).  Where the combined field is farther from zero than the combined bound its sign is
 certain; the remaining few entries are decided in exact arithmetic on the host
-(:mod:`amsim.engine.exact`), so every backend returns identical signs, ties included.
+(:mod:`amsim.engine.exact`), so every backend returns identical signs, ties included.  A single term
+of weight 1 needs no combining: its bound is the backend's own, and a backend may return its certain
+signs directly (optional ``term_codes(states, patterns, targets, separation, overlap) -> (codes,
+ambiguous)``, see :func:`certain_codes`), without a float64 field.  Backends may also report the
+memory they need beyond the field core (optional ``scratch_bytes(n_sets, n_states, n_patterns, n)``,
+:func:`amsim.engine.memory.backend_scratch_bytes`), which is required before anything is allocated.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from amsim.engine.exact import add_series, series_sign
-from amsim.engine.memory import field_core_bytes, require
+from amsim.engine.memory import field_signs_bytes, require
 from amsim.engine.separation import EPS, OVERLAPS, Separation
 
 AMBIGUOUS = 2
@@ -49,15 +54,22 @@ class Term:
         object.__setattr__(self, "weight", Fraction(self.weight))
 
 
+def batched_shape(states: np.ndarray, patterns: np.ndarray):
+    """``(S, B, P, N)`` of the inputs, checked, and whether they are 2-D (nothing is copied)."""
+    flat = patterns.ndim == 2
+    s_shape, p_shape = ((1, *states.shape), (1, *patterns.shape)) if flat else (states.shape, patterns.shape)
+    if len(s_shape) != 3 or len(p_shape) != 3:
+        raise ValueError(f"expected states (S,B,N) and patterns (S,P,N); got {states.shape}, {patterns.shape}")
+    if s_shape[0] != p_shape[0] or s_shape[2] != p_shape[2]:
+        raise ValueError(f"states {states.shape} do not match patterns {patterns.shape}")
+    return (*s_shape[:2], *p_shape[1:]), flat
+
+
 def as_batched(states: np.ndarray, patterns: np.ndarray):
     """Return contiguous int8 ``(S, B, N), (S, P, N)`` and whether the input was 2-D."""
-    flat = patterns.ndim == 2
+    _, flat = batched_shape(states, patterns)
     if flat:
         states, patterns = states[None], patterns[None]
-    if states.ndim != 3 or patterns.ndim != 3:
-        raise ValueError(f"expected states (S,B,N) and patterns (S,P,N); got {states.shape}, {patterns.shape}")
-    if states.shape[0] != patterns.shape[0] or states.shape[2] != patterns.shape[2]:
-        raise ValueError(f"states {states.shape} do not match patterns {patterns.shape}")
     return np.ascontiguousarray(states, np.int8), np.ascontiguousarray(patterns, np.int8), flat
 
 
@@ -66,8 +78,19 @@ def term_targets(term: Term, flat: bool) -> np.ndarray:
     return np.ascontiguousarray(targets, np.int8)
 
 
-def combined_codes(impl, states, patterns, terms) -> np.ndarray:
-    """Certain signs of the weighted sum of the terms' float fields, :data:`AMBIGUOUS` elsewhere.
+def codes_of_field(field, bound):
+    """``(codes, ambiguous)`` of a float field ``(S, B, N)`` and its bound ``(S, B, 1)``: int8 codes,
+    the sign where ``|field| > bound`` and :data:`AMBIGUOUS` elsewhere, and bool ``(S, B)``, the
+    states with an AMBIGUOUS entry.  ``field`` is overwritten (by its signs)."""
+    undecided = np.abs(field) <= bound
+    codes = np.sign(field, out=field).astype(np.int8)
+    codes[undecided] = AMBIGUOUS
+    return codes, undecided.any(axis=2)
+
+
+def combined_codes(impl, states, patterns, terms):
+    """Certain signs of the weighted sum of the terms' float fields, :data:`AMBIGUOUS` elsewhere, as
+    :func:`codes_of_field` returns them.
 
     Backends may scale each state's field by a positive factor that depends on the separation and the
     overlap kind (the exponential's shift), so only terms that share both are summed here.
@@ -89,13 +112,35 @@ def combined_codes(impl, states, patterns, terms) -> np.ndarray:
         bound += abs(w) * b
     # combining the terms adds one rounding per term and per weight
     bound = bound * (1 + 4 * EPS) + 2 * (len(terms) + 2) * EPS * magnitude
-    return np.where(np.abs(total) > bound, np.sign(total), AMBIGUOUS).astype(np.int8)
+    return codes_of_field(total, bound)
 
 
-def resolve_ambiguous(codes, states, patterns, terms) -> None:
-    """Replace every :data:`AMBIGUOUS` entry of ``codes`` (S, B, N) by its exact sign, in place."""
+def certain_codes(impl, states, patterns, terms):
+    """``(codes, ambiguous)`` of the sum of the terms (see :func:`codes_of_field`).
+
+    A single term of weight 1 (the common case) needs no combining: its field and bound are the
+    backend's own, and a backend with ``term_codes`` (the numba backend) returns the codes without a
+    float field.  ``codes`` may hold 0 for ties the backend decided exactly.
+    """
+    if len(terms) == 1 and terms[0][0].weight == 1:
+        term, targets = terms[0]
+        args = (states, patterns, targets, term.separation, term.overlap)
+        if hasattr(impl, "term_codes"):
+            return impl.term_codes(*args)
+        return codes_of_field(*impl.term_field(*args))
+    return combined_codes(impl, states, patterns, terms)
+
+
+def resolve_ambiguous(codes, states, patterns, terms, ambiguous=None) -> None:
+    """Replace every :data:`AMBIGUOUS` entry of ``codes`` (S, B, N) by its exact sign, in place.
+
+    ``ambiguous`` (bool (S, B)) marks the states that have one, where the caller knows them; without
+    it ``codes`` is scanned.
+    """
+    if ambiguous is None:
+        ambiguous = (codes == AMBIGUOUS).any(axis=2)
     n = patterns.shape[2]
-    for s, b in zip(*np.nonzero((codes == AMBIGUOUS).any(axis=2))):
+    for s, b in zip(*np.nonzero(ambiguous)):
         neurons = np.flatnonzero(codes[s, b] == AMBIGUOUS)
         state = states[s, b].astype(np.int64)
         full = patterns[s].astype(np.int64) @ state  # (P,)
@@ -118,12 +163,12 @@ def field_signs_of_terms(states, patterns, terms: list[Term], backend="numpy") -
     from amsim.engine.backends import get_backend
 
     impl = get_backend(backend) if isinstance(backend, str) else backend
+    shape, _ = batched_shape(states, patterns)
+    require(field_signs_bytes(impl, *shape, len(terms), BLOCK_ELEMENTS), "the field computation")
     s3, p3, flat = as_batched(states, patterns)
-    require(len(terms) * field_core_bytes(*s3.shape[:2], *p3.shape[1:], BLOCK_ELEMENTS),
-            "the field computation")
     pairs = [(term, term_targets(term, flat)) for term in terms]
-    codes = combined_codes(impl, s3, p3, pairs)
-    resolve_ambiguous(codes, s3, p3, pairs)
+    codes, ambiguous = certain_codes(impl, s3, p3, pairs)
+    resolve_ambiguous(codes, s3, p3, pairs, ambiguous)
     return codes[0] if flat else codes
 
 

@@ -58,7 +58,7 @@ import numpy as np
 from amsim.engine.backends import get_backend
 from amsim.engine.fields import BLOCK_ELEMENTS
 from amsim.engine.measures import sequence_recall, transition_errors
-from amsim.engine.memory import field_core_bytes, require
+from amsim.engine.memory import field_core_bytes, field_signs_bytes, require
 from amsim.engine.patterns import biased
 from amsim.errors import AmsimError
 from amsim.models.base import BinaryModel
@@ -513,12 +513,14 @@ def network_trial(model: BinaryModel, n_neurons: int, event: Event, backend="aut
     if n_neurons < 2:
         raise AmsimError(f"N must be >= 2, got {n_neurons}")
     check, teacher_forced = _event_check(model, event, backend)
+    impl = get_backend(backend) if isinstance(backend, str) else backend
     per_trial = event.sequences
 
     def trial(P: int, n_trials: int, rng: np.random.Generator) -> int:
         states = P if teacher_forced else 1
-        set_bytes = field_core_bytes(1, states, P, n_neurons, BLOCK_ELEMENTS) + 2 * P * n_neurons
-        require(set_bytes, f"one pattern set with P={P}, N={n_neurons}")
+        set_bytes = field_core_bytes(1, states, P, n_neurons, BLOCK_ELEMENTS) + 2 * P * n_neurons  # batching
+        require(field_signs_bytes(impl, 1, states, P, n_neurons, 1, BLOCK_ELEMENTS) + 2 * P * n_neurons,
+                f"one pattern set with P={P}, N={n_neurons}")
         total = n_trials * per_trial
         batch = max(1, CHUNK_BYTES // set_bytes)
         if n_trials == 1:

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from amsim.engine.fields import AMBIGUOUS, Term, as_batched, resolve_ambiguous
+from amsim.engine.fields import Term, as_batched, codes_of_field, resolve_ambiguous
 from amsim.engine.separation import EPS, Exponential, Polynomial, Separation, make_separation
 from amsim.models.base import BinaryModel, Form
 
@@ -88,10 +88,10 @@ class TwoLayer(BinaryModel):
         # one value error (rel_err ulps) and a P-term sum per entry, on |hidden| * max|M|
         scale = np.abs(hidden).sum(axis=-1, keepdims=True) * weight
         bound = 4 * (pats.shape[1] + 8 + self.separation.rel_err) * EPS * scale
-        codes = np.where(np.abs(visible) > bound, np.sign(visible), AMBIGUOUS).astype(np.int8)
+        codes, ambiguous = codes_of_field(visible, bound)
         terms = self.equivalent_terms(patterns)
         pairs = [(t, t.targets[None] if flat else t.targets) for t in terms]
-        resolve_ambiguous(codes, states, pats, pairs)
+        resolve_ambiguous(codes, states, pats, pairs, ambiguous)
         return codes[0] if flat else codes
 
     def params(self):

@@ -38,7 +38,8 @@ def plot(results, task=None):
     protocol = plan.tasks[0].params.get("protocol", "")
     ax.set_xlabel(x_key)
     ax.set_ylabel(f"log10 {kind.measure} capacity")
-    ax.set_title(f"{plan.scenario.name}: {kind.measure} capacity, {protocol} protocol", fontsize=10)
+    draws = ", nested draws" if plan.tasks[0].params.get("draws") == "nested" else ""
+    ax.set_title(f"{plan.scenario.name}: {kind.measure} capacity, {protocol} protocol{draws}", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig

@@ -19,6 +19,17 @@ class NumpyBackend:
 
     name = "numpy"
 
+    @staticmethod
+    def scratch_bytes(n_sets: int, n_states: int, n_patterns: int, n: int) -> int:
+        """Bytes beyond :func:`amsim.engine.memory.field_core_bytes` (which counts six float64
+        ``(S, b, P)`` candidate arrays of at most ``BLOCK_ELEMENTS``): up to ten such arrays live at
+        once, a block holds at least one state of every set, the block's float64 states and
+        ``(S, b, N)`` products (five arrays), and the float64 field and bound returned."""
+        states = min(n_states, max(1, BLOCK_ELEMENTS // max(1, n_sets * n_patterns)))
+        block = n_sets * states * n_patterns
+        counted = min(BLOCK_ELEMENTS, n_sets * n_states * n_patterns)
+        return max(0, 80 * block - 48 * counted) + 40 * n_sets * states * n + 8 * n_sets * n_states * (n + 1)
+
     def term_field(self, states, patterns, targets, separation: Separation, overlap: str):
         """Float64 field ``(S, B, N)`` of one term and its error bound ``(S, B, 1)``.
 
