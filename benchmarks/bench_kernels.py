@@ -1,7 +1,7 @@
 """Benchmark: teacher-forced transition errors, numba kernels against a numpy float32 reference.
 
 Run:  python benchmarks/bench_kernels.py [--repeats 3] [--sizes N:P,...] [--models poly2,exp] [--cupy]
-                                        [--curves poly2:100,poly2:256,poly3:40,exp:20]
+                                        [--curves poly2:100,poly2:256,poly3:40,exp:14]
 
 One run prints, for N in {100, 256, 1024} and P in {1024, 4096, 16384} and each model (polynomial
 DenseNet d = 2, exponential DenseNet, sequence form):
@@ -60,7 +60,7 @@ from amsim import make_model, transition_errors
 from amsim.engine.fields import BLOCK_ELEMENTS
 
 MODELS = {"poly2": ("poly", 2), "poly3": ("poly", 3), "exp": ("exp", None)}
-CURVES = "poly2:100,poly2:256,poly3:40,exp:20"
+CURVES = "poly2:100,poly2:256,poly3:40,exp:14"
 SIZES = [(n, p) for n in (100, 256, 1024) for p in (1024, 4096, 16384)]
 ORACLE_MAX_P = 4096
 

@@ -170,8 +170,10 @@ def state_curve_numpy(pats, g_row, table, nu, check, sequence, excluded, scope_c
             np.where(scored, ambiguous.sum(1), 0).astype(np.int32))
 
 
-def numpy_block(pats, g, table, block, check, sequence, excluded, scope_code, exact, rel_err):
+def numpy_block(pats, table, block, check, sequence, excluded, scope_code, exact, rel_err):
     """The reference kernel: :func:`state_curve_numpy` for each state of ``block`` (int64)."""
+    floats = pats.astype(np.float32)
+    g = (floats[block] @ floats.T).astype(np.int64)  # exact: |g| <= N < 2^24
     wrong = np.zeros((len(block), pats.shape[0]), np.int32)
     ambiguous = np.zeros_like(wrong)
     for k, nu in enumerate(block):
@@ -209,16 +211,14 @@ class PrefixPass:
         p_max, n = self.pats.shape
         require(prefix_bytes(1, p_max, n), f"the prefix curve of P={p_max}, N={n}")
         self.table, self.exact = value_table(model, n, p_max)
-        self.pats_f = self.pats.astype(np.float32)
 
     def block_errors(self, block: np.ndarray, top: int, check: np.ndarray) -> np.ndarray:
         """int32 ``(len(block), top)``: wrong bits of each state of ``block`` in every prefix
         ``P <= top`` that ``check`` (bool ``(top,)``) selects, exact (ambiguous entries recomputed)."""
         pats = self.pats[:top]
-        g = (self.pats_f[block] @ self.pats_f[:top].T).astype(np.int32)  # exact: |g| <= N < 2^24
         flags = (self.model.form == "sequence", self.model.overlap == "excluded", SCOPE_CODES[self.scope],
                  self.exact, int(self.model.separation.rel_err))
-        wrong, ambiguous = self.kernel(pats, g, self.table, block, check, *flags)
+        wrong, ambiguous = self.kernel(pats, self.table, block, check, *flags)
         for k, mu in zip(*np.nonzero(ambiguous)):
             wrong[k, mu] = exact_state_errors(self.model, pats, int(block[k]), int(mu) + 1, self.impl)
         return wrong

@@ -4,15 +4,15 @@ this kernel is tested against.
 
 Two-value form (spec §2.3): with ``s_i = xi_i^mu xi_i^nu``, ``f(R_i^mu) = B^mu + s_i D^mu``,
 ``B = (f(g-1) + f(g+1))/2`` and ``D = (f(g-1) - f(g+1))/2``, so the running field of state ``nu``
-is two running sums, ``rb += B^mu T^mu`` and ``rd += D^mu Y^mu`` with the state-independent rows
-``T^mu`` (the term's target) and ``Y^mu = T^mu xi^mu``, and ``h = rb + xi^nu rd`` (+ the
-wrap-around term).  States are processed in chunks of :data:`CHUNK` (one ``prange`` iteration
-each, split evenly between the threads; ``numba.parallel_chunksize(1)`` made this loop 7x
-slower): the chunk's running sums stay in cache while each pattern's rows
-``T^mu``, ``Y^mu`` are read once per chunk, and the inner loop is two fused multiply-adds per
-neuron.  Prefixes are checked only where ``check`` selects them.  For polynomial fields of the
-exact regime ``B`` and ``D`` are integers (``g-1`` and ``g+1`` have one parity), so the sums stay
-exact; otherwise the bound covers them (``|B| + |D| = max|f(g -+ 1)|``, the mass of the bound).
+grows by ``B^mu T^mu + D^mu xi^nu Y^mu`` per pattern, with the state-independent rows ``T^mu``
+(the term's target) and ``Y^mu = T^mu xi^mu`` (+ the wrap-around term at a check).  The overlap
+``g = xi^nu . xi^mu`` comes from XOR + popcount of bit-packed rows.  States are processed in chunks
+of :data:`CHUNK` (one ``prange`` iteration each, split evenly between the threads;
+``numba.parallel_chunksize(1)`` made this loop 7x slower): the chunk's running fields stay in cache
+while each pattern's rows are read once per chunk, and the inner loop is two multiply-adds per
+neuron.  Prefixes are checked only where ``check`` selects them.  For polynomial fields of the exact
+regime ``B`` and ``D`` are integers (``g-1`` and ``g+1`` have one parity), so the sums stay exact;
+otherwise the bound covers them (``|B| + |D| = max|f(g -+ 1)|``, the mass of the bound).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from amsim.engine.backends.bits import pack_pm1, popcount64
 from amsim.engine.numba_conf import JIT_OPTIONS
 from amsim.engine.separation import EPS, TINY
 
@@ -29,13 +30,13 @@ CHUNK = 16
 
 
 @njit(**_SERIAL)
-def _score(rb, rd, x, t_wrap, nu, mu, b, d, wrap, target, bound, exact):
-    """``(wrong, ambiguous)`` bits of state ``x = xi^nu`` with running sums ``rb``, ``rd``; for a
+def _score(running, x, t_wrap, nu, mu, b, d, wrap, target, bound, exact):
+    """``(wrong, ambiguous)`` bits of state ``xi^nu`` with running field ``running``; for a
     sequence (``wrap``) the wrap-around term ``t_wrap (b + s d)`` of pattern ``mu`` is added."""
     n_wrong = 0
     n_ambiguous = 0
     for i in range(x.shape[1]):
-        h = rb[i] + x[nu, i] * rd[i]
+        h = running[i]
         if wrap:
             h += t_wrap[i] * (b + x[mu, i] * x[nu, i] * d)
         if exact:
@@ -48,28 +49,35 @@ def _score(rb, rd, x, t_wrap, nu, mu, b, d, wrap, target, bound, exact):
 
 
 @njit(**_SERIAL)
-def _accumulate(rb, rd, bs, ds, t_row, y_row):
-    """``rb[r] += bs[r] t_row`` and ``rd[r] += ds[r] y_row`` for every row r of the chunk."""
-    for r in range(rb.shape[0]):
-        rb_r, rd_r, b, d = rb[r], rd[r], bs[r], ds[r]
+def _accumulate(running, states, bs, ds, t_row, y_row):
+    """``running[r] += bs[r] t_row + ds[r] states[r] y_row`` for every row r of the chunk."""
+    for r in range(running.shape[0]):
+        run_r, x_r, b, d = running[r], states[r], bs[r], ds[r]
         for i in range(t_row.shape[0]):
-            rb_r[i] += b * t_row[i]
-            rd_r[i] += d * y_row[i]
+            run_r[i] += b * t_row[i] + d * (x_r[i] * y_row[i])
 
 
 @njit(**_SERIAL)
-def _chunk(x, t, y, g, table, block, lo, hi, check, sequence, excluded, scope_code, exact, rel_err,
+def _chunk(x, t, y, packed, table, block, lo, hi, check, sequence, excluded, scope_code, exact, rel_err,
            wrong, ambiguous):
     p_max, n = x.shape
     rows = hi - lo
-    rb = np.zeros((rows, n))
-    rd = np.zeros((rows, n))
+    running = np.zeros((rows, n))
+    states = np.empty((rows, n))
+    state_bits = np.empty((rows, packed.shape[1]), np.uint64)
+    for r in range(rows):
+        states[r] = x[block[lo + r]]
+        state_bits[r] = packed[block[lo + r]]
     mass = np.zeros(rows)
     bs = np.empty(rows)
     ds = np.empty(rows)
     for mu in range(p_max):
+        pattern = packed[mu]
         for r in range(rows):
-            gv = g[lo + r, mu]
+            distance = 0  # the full overlap xi^nu . xi^mu = N - 2 (Hamming distance), exact
+            for w in range(pattern.shape[0]):
+                distance += np.int64(popcount64(state_bits[r, w] ^ pattern[w]))
+            gv = n - 2 * distance
             if excluded:
                 a, c = table[gv + n], table[gv + n + 2]  # f at raw g - 1 and g + 1
             else:
@@ -78,7 +86,7 @@ def _chunk(x, t, y, g, table, block, lo, hi, check, sequence, excluded, scope_co
             ds[r] = 0.5 * (a - c)
             mass[r] += max(abs(a), abs(c))
         if not sequence:  # auto form: prefix mu + 1 includes term mu
-            _accumulate(rb, rd, bs, ds, t[mu], y[mu])
+            _accumulate(running, states, bs, ds, t[mu], y[mu])
         if check[mu]:
             units = 2 * (mu + 1) + 8 + rel_err  # Separation.error_bound's, for mu + 1 terms
             for r in range(rows):
@@ -95,27 +103,30 @@ def _chunk(x, t, y, g, table, block, lo, hi, check, sequence, excluded, scope_co
                     else:
                         target = x[nu]
                     wrong[lo + r, mu], ambiguous[lo + r, mu] = _score(
-                        rb[r], rd[r], x, x[0], nu, mu, bs[r], ds[r], sequence, target,
+                        running[r], x, x[0], nu, mu, bs[r], ds[r], sequence, target,
                         0.0 if exact else 2.0 * units * (EPS * mass[r] + TINY), exact)
         if sequence:  # the successor term of mu enters the prefixes beyond mu + 1
-            _accumulate(rb, rd, bs, ds, t[mu], y[mu])
+            _accumulate(running, states, bs, ds, t[mu], y[mu])
 
 
 @njit(**JIT_OPTIONS)
-def _block(x, t, y, g, table, block, check, sequence, excluded, scope_code, exact, rel_err):
+def _block(x, t, y, packed, table, block, check, sequence, excluded, scope_code, exact, rel_err):
     rows, p_max = block.shape[0], x.shape[0]
     wrong = np.zeros((rows, p_max), np.int32)
     ambiguous = np.zeros((rows, p_max), np.int32)
     n_chunks = (rows + CHUNK - 1) // CHUNK
     for c in prange(n_chunks):
-        _chunk(x, t, y, g, table, block, c * CHUNK, min(rows, (c + 1) * CHUNK), check, sequence, excluded,
+        _chunk(x, t, y, packed, table, block, c * CHUNK, min(rows, (c + 1) * CHUNK), check, sequence, excluded,
                scope_code, exact, rel_err, wrong, ambiguous)
     return wrong, ambiguous
 
 
-def prefix_block(pats, g, table, block, check, sequence, excluded, scope_code, exact, rel_err):
+def prefix_block(pats, table, block, check, sequence, excluded, scope_code, exact, rel_err):
     """``(wrong, ambiguous)`` int32 ``(len(block), Pmax)`` for the states ``block`` (int64);
-    the arguments are those of :func:`amsim.engine.prefix.numpy_block`."""
+    the arguments are those of :func:`amsim.engine.prefix.numpy_block`.  The overlaps are computed in
+    the kernel by XOR + popcount of bit-packed patterns (:mod:`amsim.engine.backends.bits`): a BLAS
+    call just before it would leave OpenBLAS threads spinning on the cores the kernel needs
+    (measured: the kernel took twice as long on 2 cores)."""
     x = pats.astype(np.float64)
     t = np.zeros_like(x)
     if sequence:
@@ -123,6 +134,6 @@ def prefix_block(pats, g, table, block, check, sequence, excluded, scope_code, e
     else:
         t[:] = x
     y = t * x
-    return _block(x, t, y, np.ascontiguousarray(g), table, np.asarray(block, np.int64),
+    return _block(x, t, y, pack_pm1(pats), table, np.asarray(block, np.int64),
                   np.ascontiguousarray(check, np.bool_), bool(sequence), bool(excluded), int(scope_code),
                   bool(exact), float(rel_err))
