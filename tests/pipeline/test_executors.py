@@ -124,7 +124,7 @@ def _key(task_id):
 
 def test_ctrl_c_keeps_finished_tasks_and_hints_resume(tmp_path):
     scenario = tmp_path / "slow.toml"
-    scenario.write_text(SLOW)
+    scenario.write_text(SLOW.replace("steps = 120", "steps = 1200"))  # about 0.7 s a task: Ctrl-C lands mid-scan
     out = tmp_path / "r.h5"
     proc = subprocess.Popen(amsim_command("run", str(scenario), "-o", str(out)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
