@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from amsim.engine import protocols as pr
-from amsim.engine.measures import transition_errors
+from amsim.engine.measures import all_transitions_pass, transition_errors
 from amsim.engine.patterns import rademacher
 from amsim.errors import AmsimError
 from amsim.models import make_model
@@ -224,6 +224,25 @@ def test_network_trial_matches_teacher_forced(name, kwargs, N, P, measure, scope
     expected = scored.all(axis=1).reshape(n_trials, sequences).all(axis=1).sum()
     assert got == expected
     assert 0 < expected < n_trials or sequences == 3
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"model": "seqnet"}, {"model": "densenet", "f": "poly", "d": 2}, {"model": "densenet", "f": "exp", "d": None},
+    {"model": "hopfield"}, {"model": "densenet", "f": "poly", "d": 2, "rule": "gpi"},
+    {"model": "mixednet", "kernel": "delay", "tau": 3}, {"model": "two-layer", "f": "poly", "d": 2},
+], ids=lambda k: "-".join(str(v) for v in k.values()))
+def test_witness_first_check_equals_zero_transition_errors(kwargs):
+    """The witness-first check of every transition equals ``transition_errors == 0`` on the same sets
+    (P from all-pass to all-fail, so both answers and every batch boundary occur)."""
+    model = build(kwargs)
+    rng = np.random.default_rng(8)
+    outcomes = set()
+    for P in (3, 8, 17, 40, 70):
+        pats = rademacher(rng, (12, P, 10))
+        want = (transition_errors(model, pats) == 0).all(axis=-1)
+        np.testing.assert_array_equal(all_transitions_pass(model, pats), want)
+        outcomes.update(want.tolist())
+    assert outcomes == {True, False}
 
 
 def test_single_event_stops_early_without_changing_the_answer():

@@ -57,7 +57,7 @@ import numpy as np
 
 from amsim.engine.backends import get_backend
 from amsim.engine.fields import BLOCK_ELEMENTS
-from amsim.engine.measures import sequence_recall, transition_errors
+from amsim.engine.measures import all_transitions_pass, sequence_recall
 from amsim.engine.memory import field_core_bytes, field_signs_bytes, require
 from amsim.engine.patterns import biased
 from amsim.errors import AmsimError
@@ -492,7 +492,7 @@ def _event_check(model: BinaryModel, event: Event, backend) -> tuple[Callable[[n
     """``check(patterns (S, P, N) int8) -> bool (S,)``, which of S sequences pass the event, and
     whether the check is teacher-forced (P states per set) rather than a serial run (1 state)."""
     if event.scope == "all" or (event.measure == "sequence" and model.form == "auto"):
-        return (lambda pats: (transition_errors(model, pats, backend) == 0).all(axis=-1)), True
+        return (lambda pats: all_transitions_pass(model, pats, backend)), True
     steps = {"first": lambda P: 1, "cycle": lambda P: P, "open": lambda P: P - 1}[event.scope]
     return (
         lambda pats: sequence_recall(model, pats, steps=steps(pats.shape[1]), backend=backend)["success"]
