@@ -15,49 +15,19 @@ neither (to compare against an unpinned OpenBLAS, unset both in the shell for th
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import numpy as np
 
 from amsim import make_model, transition_errors
 from amsim.engine.patterns import rademacher
+from bench_kernels import environment_report  # this folder is the script's sys.path[0]
 
 MODELS = {
     "poly d=2": {"f": "poly", "d": 2},
     "exp": {"f": "exp", "d": None},
 }
 SIZES = [(100, 1024), (100, 4096), (256, 1024), (256, 4096)]
-
-
-def environment_report() -> list[str]:
-    lines = [
-        f"python {platform.python_version()}, numpy {np.__version__}, cpus {os.cpu_count()}",
-    ]
-    try:
-        import numba
-
-        lines.append(f"numba {numba.__version__}, threads {numba.get_num_threads()}, "
-                     f"threading layer (after first parallel call) see below")
-    except ImportError:
-        lines.append("numba: not installed")
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        lines.append(f"{var}={os.environ.get(var, '<unset>')}")
-    try:
-        from threadpoolctl import threadpool_info
-
-        for pool in threadpool_info():
-            keys = ("internal_api", "version", "architecture", "num_threads", "threading_layer")
-            lines.append("threadpoolctl: " + ", ".join(f"{k}={pool.get(k)}" for k in keys))
-    except ImportError:
-        lines.append("threadpoolctl: not installed (BLAS kernel not reported)")
-        try:
-            blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-            lines.append(f"numpy build BLAS: {blas.get('name')} {blas.get('version')}")
-        except Exception:  # noqa: BLE001 - informational only
-            pass
-    return lines
 
 
 def best_time(func, repeats: int) -> tuple[float, np.ndarray]:

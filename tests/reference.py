@@ -22,6 +22,8 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from functools import lru_cache
 
+import numpy as np
+
 #: decimal digits of the exponential reference.
 DIGITS = 80
 
@@ -171,3 +173,16 @@ def model_kind(model) -> tuple[str, int | None]:
     if params["f"] == "exp":
         return "exp", None
     return "poly", int(params["d"])
+
+
+def near_cancellation_patterns(n: int, s3: int):
+    """Patterns ``(3, n)`` int8 whose exponential field at neuron 0 of the all-+1 state cancels up to a
+    term e^-(2(n-1)): xi^1 = +1..., xi^2 = xi^1 with bit 0 flipped, xi^3 = -xi^1 with bit 0 = s3.  With
+    targets = patterns, R_0^1 = R_0^2 = n-1 (f = 1, targets +1 and -1 cancel) and R_0^3 = -(n-1), so
+    the exact sign at neuron 0 is s3, and without xi^3 it is a tie."""
+    xi1 = np.ones(n, np.int8)
+    xi2 = xi1.copy()
+    xi2[0] = -1
+    xi3 = -xi1
+    xi3[0] = s3
+    return np.stack([xi1, xi2, xi3])

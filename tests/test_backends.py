@@ -260,12 +260,7 @@ def test_exponential_near_cancellation(backend, standins):
     n = 81
     state = np.ones((1, n), np.int8)
     for s3 in (1, -1):
-        xi1 = np.ones(n, np.int8)
-        xi2 = xi1.copy()
-        xi2[0] = -1
-        xi3 = -xi1
-        xi3[0] = s3
-        patterns = np.stack([xi1, xi2, xi3])
+        patterns = ref.near_cancellation_patterns(n, s3)
         assert field_signs(state, patterns, patterns, Exponential(), impl)[0, 0] == s3
         assert field_signs(state, patterns[:2], patterns[:2], Exponential(), impl)[0, 0] == 0
 

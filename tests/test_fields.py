@@ -250,12 +250,7 @@ def test_exponential_near_cancellation_goes_to_exact_path(backend):
     n = 81
     state = np.ones((1, n), np.int8)
     for s3 in (1, -1):
-        xi1 = np.ones(n, np.int8)
-        xi2 = xi1.copy()
-        xi2[0] = -1
-        xi3 = -xi1
-        xi3[0] = s3
-        patterns = np.stack([xi1, xi2, xi3])
+        patterns = ref.near_cancellation_patterns(n, s3)
         targets = patterns.copy()  # auto: targets at 0 are +1, -1, s3
         got = field_signs(state, patterns, targets, Exponential(), backend)
         assert got[0, 0] == s3

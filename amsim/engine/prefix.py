@@ -56,7 +56,7 @@ from __future__ import annotations
 import numpy as np
 
 from amsim.engine.memory import require
-from amsim.engine.separation import EPS, TINY, Exponential, Polynomial
+from amsim.engine.separation import EPS, TINY, Exponential, Polynomial, bound_units
 from amsim.errors import AmsimError
 from amsim.models.base import BinaryModel
 
@@ -98,11 +98,6 @@ def value_table(model, n: int, p_max: int) -> tuple[np.ndarray, bool]:
         norm = n - 1 if model.overlap == "excluded" else n
         return model.separation.values(np.arange(-n - 1, n + 2, dtype=np.float64), norm, float(norm)), False
     raise AmsimError(f"no prefix table for the separation {model.separation.label}")
-
-
-def bound_units(n_terms: np.ndarray | int, rel_err: int):
-    """``units = 2 P + 8 + rel_err`` of :meth:`Separation.error_bound` for a sum of ``n_terms``."""
-    return 2 * n_terms + 8 + rel_err
 
 
 def prefix_bytes(n_sets: int, p_max: int, n: int) -> int:

@@ -88,7 +88,7 @@ def _chunk(x, t, y, packed, table, block, lo, hi, check, sequence, excluded, sco
         if not sequence:  # auto form: prefix mu + 1 includes term mu
             _accumulate(running, states, bs, ds, t[mu], y[mu])
         if check[mu]:
-            units = 2 * (mu + 1) + 8 + rel_err  # Separation.error_bound's, for mu + 1 terms
+            units = 2 * (mu + 1) + 8 + rel_err  # separation.bound_units of mu + 1 terms, inlined for numba
             for r in range(rows):
                 nu = block[lo + r]
                 if scope_code == 2:

@@ -32,6 +32,12 @@ TINY = np.finfo(np.float64).smallest_subnormal  # absolute error of an underflow
 OVERLAPS = ("excluded", "included")
 
 
+def bound_units(n_terms, rel_err: int):
+    """Units of the rounding bound of a sum of ``n_terms`` float terms, each within ``rel_err`` ulps:
+    ``2 P + 8 + rel_err`` (:meth:`Separation.error_bound`; the bound is ``2 units (u scale + TINY)``)."""
+    return 2 * n_terms + 8 + rel_err
+
+
 @dataclass(frozen=True)
 class Separation:
     """Base class: a separation function ``f`` with ``f(1) = 1``.
@@ -77,9 +83,8 @@ class Separation:
         (``rel_err`` ulps) and the absolute error of underflowed terms.  The bound is twice that, so
         borderline fields always go to the exact path.  Returns float64 (..., 1), one per state.
         """
-        n_terms = a_plus.shape[-1]
         scale = np.maximum(np.abs(a_plus), np.abs(a_minus)).sum(axis=-1, keepdims=True)
-        units = 2 * n_terms + 8 + self.rel_err
+        units = bound_units(a_plus.shape[-1], self.rel_err)
         return 2.0 * (units * EPS * scale + units * TINY)
 
     def exact_sums(self, raw: np.ndarray, targets: np.ndarray, n: int, overlap: str) -> list[dict]:
